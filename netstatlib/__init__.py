@@ -1,0 +1,69 @@
+"""netstatlib: everything ``netstat`` answers, as typed Python records.
+
+>>> import netstatlib
+>>> print(netstatlib.listening())                 # doctest: +SKIP
+>>> netstatlib.connections("tcp", where=lambda c: c.remote is not None)  # doctest: +SKIP
+
+The query functions return a :class:`Table` of frozen records (:class:`Connection`,
+:class:`Route`, :class:`InterfaceStats`, :class:`ProtocolStats`). Parsers live in
+:mod:`netstatlib.parsers`, backends in :mod:`netstatlib.backends`.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    AccessDeniedError,
+    NetstatError,
+    ParseError,
+    SourceNotFoundError,
+    UnsupportedError,
+    UsageError,
+)
+from ._model import (
+    Connection,
+    Counters,
+    Endpoint,
+    InterfaceStats,
+    Protocol,
+    ProtocolStats,
+    Route,
+    RouteFlags,
+    TcpState,
+)
+from ._query import (
+    KINDS,
+    connections,
+    interface_stats,
+    listening,
+    protocol_stats,
+    routes,
+)
+from ._table import Table
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KINDS",
+    "AccessDeniedError",
+    "Connection",
+    "Counters",
+    "Endpoint",
+    "InterfaceStats",
+    "NetstatError",
+    "ParseError",
+    "Protocol",
+    "ProtocolStats",
+    "Route",
+    "RouteFlags",
+    "SourceNotFoundError",
+    "Table",
+    "TcpState",
+    "UnsupportedError",
+    "UsageError",
+    "__version__",
+    "connections",
+    "interface_stats",
+    "listening",
+    "protocol_stats",
+    "routes",
+]

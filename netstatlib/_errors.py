@@ -1,0 +1,85 @@
+"""The exceptions netstatlib raises.
+
+Every error the library raises on purpose derives from :class:`NetstatError`, and each
+one also derives from the built-in exception a caller would naturally catch, so plain
+``except ValueError`` or ``except PermissionError`` clauses keep working::
+
+    NetstatError
+     ├── ParseError(ValueError)           the input text is not what the format says
+     ├── UsageError(ValueError)           the caller asked for something invalid
+     ├── UnsupportedError(NotImplementedError)   the backend cannot answer this query
+     ├── AccessDeniedError(PermissionError)      the source exists but cannot be read
+     └── SourceNotFoundError(FileNotFoundError)  a required source does not exist
+
+``ParseError`` is about the *data* (a capture, a ``/proc`` file); ``UsageError`` is about
+the *call* (an unknown ``kind``, an unknown state name). Keeping them apart lets a
+monitoring agent alert on the first and fix its code for the second.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccessDeniedError",
+    "NetstatError",
+    "ParseError",
+    "SourceNotFoundError",
+    "UnsupportedError",
+    "UsageError",
+]
+
+
+class NetstatError(Exception):
+    """Root of every exception netstatlib raises on purpose."""
+
+
+class ParseError(NetstatError, ValueError):
+    """Input text does not follow the format it claims to be in.
+
+    ``source`` names where the text came from (a path, or a description such as
+    ``"<string>"``), ``line_number`` is 1-based (``None`` when the problem is not tied to
+    one line) and ``line`` is the offending line as read.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line_number: int | None = None,
+        line: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.line_number = line_number
+        self.line = line
+        where = source or "<input>"
+        if line_number is not None:
+            where = f"{where}, line {line_number}"
+        text = f"{where}: {message}"
+        if line is not None:
+            text = f"{text}: {line!r}"
+        super().__init__(text)
+
+
+class UsageError(NetstatError, ValueError):
+    """The caller asked for something that cannot mean anything (a bad kind, state, filter)."""
+
+
+class UnsupportedError(NetstatError, NotImplementedError):
+    """The selected backend cannot answer this query; the message says what would."""
+
+
+class AccessDeniedError(NetstatError, PermissionError):
+    """A source exists but the current user may not read it."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class SourceNotFoundError(NetstatError, FileNotFoundError):
+    """A source the query needs (a ``/proc`` file, a folder) does not exist."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path

@@ -1,0 +1,341 @@
+"""The typed records netstatlib returns.
+
+Every record is an ``attrs`` frozen, slotted, keyword-only class: hashable, cheap, and
+safe to share between threads. ``None`` always means "unknown or not applicable" and is
+never replaced by a placeholder such as ``-1``, ``""`` or ``"*"``.
+"""
+
+from __future__ import annotations
+
+import enum
+import socket
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+import netaddr
+
+from ._errors import UsageError
+
+__all__ = [
+    "Connection",
+    "Counters",
+    "Endpoint",
+    "InterfaceStats",
+    "Protocol",
+    "ProtocolStats",
+    "Route",
+    "RouteFlags",
+    "TcpState",
+]
+
+
+class Protocol(enum.Enum):
+    """Transport protocol of a socket (the ``/proc/net`` file it is listed in)."""
+
+    TCP = "tcp"
+    UDP = "udp"
+    UDPLITE = "udplite"
+    RAW = "raw"
+    UNIX = "unix"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class TcpState(enum.Enum):
+    """Connection state, named as in the kernel's ``include/net/tcp_states.h``.
+
+    The values are the kernel's numbers (the ``st`` column of ``/proc/net/tcp``).
+    ``UNKNOWN`` stands for a number or word this library does not know; a row with an
+    unknown state is kept, never dropped.
+
+    Use :meth:`parse` to turn what people type (``LISTENING``, ``SYN_RECEIVED``,
+    ``syn-recv``, ``estab``) into a member.
+    """
+
+    UNKNOWN = 0
+    ESTABLISHED = 1
+    SYN_SENT = 2
+    SYN_RECV = 3
+    FIN_WAIT1 = 4
+    FIN_WAIT2 = 5
+    TIME_WAIT = 6
+    CLOSE = 7
+    CLOSE_WAIT = 8
+    LAST_ACK = 9
+    LISTEN = 10
+    CLOSING = 11
+    NEW_SYN_RECV = 12
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def from_kernel(cls, number: int) -> TcpState:
+        """The member for a kernel state number; ``UNKNOWN`` for a number it does not know."""
+        return _BY_NUMBER.get(number, cls.UNKNOWN)
+
+    @classmethod
+    def parse(cls, text: str | TcpState) -> TcpState:
+        """Turn a state as people write it into a member.
+
+        Accepts the member names, the kernel's and ``ss``'s spellings (``syn-recv``,
+        ``fin-wait-1``, ``estab``, ``closed``), netstat's (``LISTENING``,
+        ``SYN_RECEIVED``, ``FIN_WAIT_1``), in any case, with ``-``, ``_`` or a space
+        between words. Anything else raises :class:`~netstatlib.UsageError`.
+        """
+        if isinstance(text, TcpState):
+            return text
+        if not isinstance(text, str):
+            raise UsageError(f"a TCP state is a name, not {type(text).__name__}: {text!r}")
+        key = text.strip().upper().replace("-", "_").replace(" ", "_")
+        try:
+            return _SPELLINGS[key]
+        except KeyError:
+            known = ", ".join(m.name for m in cls)
+            raise UsageError(f"unknown TCP state {text!r}; known states: {known}") from None
+
+
+_BY_NUMBER: dict[int, TcpState] = {m.value: m for m in TcpState}
+
+_SPELLINGS: dict[str, TcpState] = {m.name: m for m in TcpState}
+_SPELLINGS.update(
+    {
+        # netstat (Windows, BSD, net-tools) and ss spellings.
+        "ESTAB": TcpState.ESTABLISHED,
+        "SYN_RECEIVED": TcpState.SYN_RECV,
+        "SYN_RCVD": TcpState.SYN_RECV,
+        "FIN_WAIT_1": TcpState.FIN_WAIT1,
+        "FIN_WAIT_2": TcpState.FIN_WAIT2,
+        "TIMEWAIT": TcpState.TIME_WAIT,
+        "CLOSED": TcpState.CLOSE,
+        "CLOSEWAIT": TcpState.CLOSE_WAIT,
+        "LISTENING": TcpState.LISTEN,
+        "LASTACK": TcpState.LAST_ACK,
+        "NEW_SYN_RECEIVED": TcpState.NEW_SYN_RECV,
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class Endpoint:
+    """An IP address and a port.
+
+    ``str()`` gives what a person expects: ``10.0.0.5:22``, ``[::1]:631``. IPv4-mapped
+    IPv6 addresses (``::ffff:10.0.0.5``, what a dual-stack socket reports for an IPv4
+    peer) are kept as the kernel reports them; :attr:`is_ipv4_mapped` recognises them
+    and :meth:`unmapped` gives the IPv4 endpoint.
+    """
+
+    address: netaddr.IPAddress
+    port: int
+
+    def __str__(self) -> str:
+        if self.address.version == 6:
+            return f"[{self.address}]:{self.port}"
+        return f"{self.address}:{self.port}"
+
+    @property
+    def is_ipv4_mapped(self) -> bool:
+        """True for an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``)."""
+        return self.address.version == 6 and bool(self.address.is_ipv4_mapped())
+
+    def unmapped(self) -> Endpoint:
+        """The same endpoint with an IPv4-mapped address turned into plain IPv4."""
+        if self.is_ipv4_mapped:
+            return Endpoint(address=self.address.ipv4(), port=self.port)
+        return self
+
+
+@attrs.frozen(kw_only=True)
+class Connection:
+    """One socket, as ``netstat``/``ss`` lists it.
+
+    For TCP, ``state`` is the TCP state. UDP, UDP-Lite and raw sockets have no real
+    state: ``state`` is ``None`` for one that is not connected and ``ESTABLISHED`` for
+    one that is (as ``ss`` shows ``UNCONN`` and ``ESTAB``). UNIX sockets are
+    ``LISTEN``, ``ESTABLISHED`` (connected), ``SYN_SENT`` (connecting), ``CLOSING``
+    (disconnecting) or ``None`` (not connected).
+
+    ``pids`` is every process that holds the socket, sorted; ``None`` when processes were
+    not looked up, ``()`` when they were and no readable process holds it (it belongs to
+    the kernel, or to processes the current user cannot inspect). ``process`` is the name
+    (``/proc/<pid>/comm``) of the first of them.
+    """
+
+    protocol: Protocol
+    family: socket.AddressFamily
+    local: Endpoint | None
+    remote: Endpoint | None
+    state: TcpState | None
+    pids: tuple[int, ...] | None = None
+    process: str | None = None
+    uid: int | None = None
+    inode: int | None = None
+    recv_queue: int | None = None
+    send_queue: int | None = None
+    path: str | None = None
+    socket_type: socket.SocketKind | None = None
+    ip_protocol: int | None = None
+
+    @property
+    def is_listening(self) -> bool:
+        """True for a TCP/UNIX listener and for a bound, unconnected UDP/UDP-Lite/raw socket."""
+        if self.protocol is Protocol.TCP or self.protocol is Protocol.UNIX:
+            return self.state is TcpState.LISTEN
+        return self.state is None and self.remote is None
+
+
+class RouteFlags(enum.IntFlag):
+    """Route flags, the kernel's ``RTF_*`` bits (``include/uapi/linux/route.h`` and
+    ``include/uapi/linux/ipv6_route.h``). Bits the kernel adds later are kept as numbers."""
+
+    UP = 0x0001
+    GATEWAY = 0x0002
+    HOST = 0x0004
+    REINSTATE = 0x0008
+    DYNAMIC = 0x0010
+    MODIFIED = 0x0020
+    MTU = 0x0040
+    WINDOW = 0x0080
+    IRTT = 0x0100
+    REJECT = 0x0200
+    # IPv6 only (ipv6_route.h).
+    DEFAULT = 0x00010000
+    ALLONLINK = 0x00020000
+    ADDRCONF = 0x00040000
+    PREFIX_RT = 0x00080000
+    ANYCAST = 0x00100000
+    NONEXTHOP = 0x00200000
+    EXPIRES = 0x00400000
+    ROUTEINFO = 0x00800000
+    CACHE = 0x01000000
+    FLOW = 0x02000000
+    POLICY = 0x04000000
+    PREF_MASK = 0x18000000
+    PCPU = 0x40000000
+    LOCAL = 0x80000000
+
+
+@attrs.frozen(kw_only=True)
+class Route:
+    """One routing table entry.
+
+    ``gateway`` is ``None`` for an on-link route; ``interface`` is ``None`` for a route
+    without a device (an IPv4 blackhole route, which ``/proc/net/route`` prints as ``*``).
+    ``mtu``, ``window`` and ``irtt`` are ``None`` when the route does not set them.
+    ``source`` is the IPv6 source prefix of a source-specific route (``None`` otherwise).
+    """
+
+    family: socket.AddressFamily
+    destination: netaddr.IPNetwork
+    gateway: netaddr.IPAddress | None
+    interface: str | None
+    metric: int
+    flags: RouteFlags
+    mtu: int | None = None
+    window: int | None = None
+    irtt: int | None = None
+    source: netaddr.IPNetwork | None = None
+
+    @property
+    def is_default(self) -> bool:
+        """True only for a usable default route: prefix length 0, up, not a reject
+        (unreachable, prohibit, the kernel's IPv6 null entries) and with a device (an
+        IPv4 blackhole route has none)."""
+        return (
+            self.destination.prefixlen == 0
+            and RouteFlags.UP in self.flags
+            and RouteFlags.REJECT not in self.flags
+            and self.interface is not None
+        )
+
+
+@attrs.frozen(kw_only=True)
+class InterfaceStats:
+    """Traffic counters of one network interface.
+
+    The sixteen counters of ``/proc/net/dev`` carry the names of
+    ``/sys/class/net/<name>/statistics/``. ``mtu``, ``is_up`` (administratively up and
+    with carrier, psutil's ``isup``) and ``speed_mbps`` come from ``/sys/class/net`` and
+    are ``None`` where it does not tell (no sysfs for that network namespace, a virtual
+    device without a speed).
+    """
+
+    name: str
+    rx_bytes: int
+    rx_packets: int
+    rx_errors: int
+    rx_dropped: int
+    rx_fifo_errors: int
+    rx_frame_errors: int
+    rx_compressed: int
+    multicast: int
+    tx_bytes: int
+    tx_packets: int
+    tx_errors: int
+    tx_dropped: int
+    tx_fifo_errors: int
+    collisions: int
+    tx_carrier_errors: int
+    tx_compressed: int
+    mtu: int | None = None
+    is_up: bool | None = None
+    speed_mbps: int | None = None
+
+
+class Counters(Mapping[str, int]):
+    """An immutable, hashable mapping from counter name to value, in source order."""
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, items: Mapping[str, int] | Any = ()) -> None:
+        self._data: dict[str, int] = dict(items)
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> int:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Counters):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Counters({self._data!r})"
+
+
+def _to_counters(value: Mapping[str, int] | Counters) -> Counters:
+    return value if isinstance(value, Counters) else Counters(value)
+
+
+@attrs.frozen(kw_only=True)
+class ProtocolStats:
+    """The counters of one protocol group, named as the kernel names them.
+
+    ``group`` is the kernel's group (``Ip``, ``Icmp``, ``IcmpMsg``, ``Tcp``, ``Udp``,
+    ``UdpLite``, ``TcpExt``, ``IpExt``, ``MPTcpExt``, ``Ip6``, ``Icmp6``, ``Udp6``,
+    ``UdpLite6``); ``counters`` maps the kernel's counter names to values. What
+    ``nstat`` prints as ``TcpActiveOpens`` is ``group="Tcp"``, ``counters["ActiveOpens"]``.
+    Every counter the source has is kept; none is required.
+    """
+
+    group: str
+    counters: Counters = attrs.field(converter=_to_counters)
+
+    def __getitem__(self, name: str) -> int:
+        return self.counters[name]

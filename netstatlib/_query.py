@@ -1,0 +1,207 @@
+"""The query functions: what ``import netstatlib`` is for.
+
+Each function resolves the backend, asks it for exactly the data the query needs, applies
+the caller's ``where`` predicate and returns a :class:`~netstatlib.Table`.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from ._errors import UsageError
+from ._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from ._table import Table
+from .backends._base import Backend, SocketTable
+from .backends._select import get_backend
+
+__all__ = [
+    "KINDS",
+    "connections",
+    "interface_stats",
+    "listening",
+    "protocol_stats",
+    "resolve_kind",
+    "routes",
+]
+
+R = TypeVar("R")
+Where = Callable[[R], object]
+
+_INET = socket.AddressFamily.AF_INET
+_INET6 = socket.AddressFamily.AF_INET6
+_UNIX = socket.AddressFamily.AF_UNIX
+
+_TCP4: SocketTable = (Protocol.TCP, _INET)
+_TCP6: SocketTable = (Protocol.TCP, _INET6)
+_UDP4: SocketTable = (Protocol.UDP, _INET)
+_UDP6: SocketTable = (Protocol.UDP, _INET6)
+_UDPLITE4: SocketTable = (Protocol.UDPLITE, _INET)
+_UDPLITE6: SocketTable = (Protocol.UDPLITE, _INET6)
+_RAW4: SocketTable = (Protocol.RAW, _INET)
+_RAW6: SocketTable = (Protocol.RAW, _INET6)
+_UNIX_TABLE: SocketTable = (Protocol.UNIX, _UNIX)
+
+# psutil's kind names (net_connections) plus udplite and raw. "inet" is TCP and UDP over
+# IPv4 and IPv6, as in psutil; "all" is every socket table.
+KINDS: dict[str, frozenset[SocketTable]] = {
+    "tcp4": frozenset({_TCP4}),
+    "tcp6": frozenset({_TCP6}),
+    "tcp": frozenset({_TCP4, _TCP6}),
+    "udp4": frozenset({_UDP4}),
+    "udp6": frozenset({_UDP6}),
+    "udp": frozenset({_UDP4, _UDP6}),
+    "udplite4": frozenset({_UDPLITE4}),
+    "udplite6": frozenset({_UDPLITE6}),
+    "udplite": frozenset({_UDPLITE4, _UDPLITE6}),
+    "raw4": frozenset({_RAW4}),
+    "raw6": frozenset({_RAW6}),
+    "raw": frozenset({_RAW4, _RAW6}),
+    "inet4": frozenset({_TCP4, _UDP4}),
+    "inet6": frozenset({_TCP6, _UDP6}),
+    "inet": frozenset({_TCP4, _TCP6, _UDP4, _UDP6}),
+    "unix": frozenset({_UNIX_TABLE}),
+    "all": frozenset({_TCP4, _TCP6, _UDP4, _UDP6, _UDPLITE4, _UDPLITE6, _RAW4, _RAW6, _UNIX_TABLE}),
+}
+
+
+def resolve_kind(kind: str | Iterable[str]) -> frozenset[SocketTable]:
+    """The socket tables a ``kind`` (a name, or an iterable of names) stands for."""
+    names = [kind] if isinstance(kind, str) else kind
+    tables: set[SocketTable] = set()
+    try:
+        items = list(names)
+    except TypeError:
+        raise UsageError(
+            f"kind must be a name or an iterable of names, not {type(kind).__name__}"
+        ) from None
+    for name in items:
+        key = name.strip().lower() if isinstance(name, str) else None
+        if key not in KINDS:
+            raise UsageError(f"unknown kind {name!r}; valid kinds: {', '.join(KINDS)}")
+        tables |= KINDS[key]
+    if not tables:
+        raise UsageError(f"kind names no socket table; valid kinds: {', '.join(KINDS)}")
+    return frozenset(tables)
+
+
+def _check_where(where: Any) -> Callable[[Any], object] | None:
+    if where is None or callable(where):
+        return where  # type: ignore[no-any-return]
+    raise UsageError(f"where must be a callable taking a record, not {type(where).__name__}")
+
+
+def _filtered(rows: Iterable[R], where: Callable[[R], object] | None) -> Table[R]:
+    if where is None:
+        return Table(rows)
+    return Table(row for row in rows if where(row))
+
+
+def _socket_query(
+    kind: str | Iterable[str],
+    where: Callable[[Connection], object] | None,
+    processes: bool,
+    backend: Backend | str | None,
+    keep: Callable[[Connection], bool] | None,
+) -> Table[Connection]:
+    tables = resolve_kind(kind)
+    where = _check_where(where)
+    source = get_backend(backend)
+    rows = source.connections(tables, processes=bool(processes), keep=keep)
+    return _filtered(rows, where)
+
+
+def connections(
+    kind: str | Iterable[str] = "inet",
+    *,
+    where: Callable[[Connection], object] | None = None,
+    processes: bool = True,
+    backend: Backend | str | None = None,
+) -> Table[Connection]:
+    """Every socket of the given kind, in every state (``netstat -a``).
+
+    ``kind`` is one of psutil's names (``inet``, ``inet4``, ``inet6``, ``tcp``, ``tcp4``,
+    ``tcp6``, ``udp``, ``udp4``, ``udp6``, ``unix``, ``all``) or ``udplite``/``raw``
+    (with ``4``/``6`` variants), or an iterable of them. ``where`` keeps the rows for
+    which it returns true. With ``processes=False`` no process is looked up (faster;
+    ``pids`` and ``process`` are ``None``). ``backend`` is a backend name or object.
+    """
+    return _socket_query(kind, where, processes, backend, keep=None)
+
+
+def _is_listening(row: Connection) -> bool:
+    return row.is_listening
+
+
+def listening(
+    kind: str | Iterable[str] = "inet",
+    *,
+    where: Callable[[Connection], object] | None = None,
+    processes: bool = True,
+    backend: Backend | str | None = None,
+) -> Table[Connection]:
+    """Sockets waiting for traffic (``netstat -l``): TCP and UNIX sockets in LISTEN and
+    UDP, UDP-Lite and raw sockets that are bound and not connected.
+
+    Arguments as for :func:`connections`; processes are looked up only for listeners.
+    """
+    return _socket_query(kind, where, processes, backend, keep=_is_listening)
+
+
+def _resolve_family(family: Any) -> socket.AddressFamily | None:
+    if family is None:
+        return None
+    aliases: dict[object, socket.AddressFamily] = {
+        4: _INET,
+        6: _INET6,
+        "inet": _INET,
+        "inet4": _INET,
+        "ipv4": _INET,
+        "inet6": _INET6,
+        "ipv6": _INET6,
+        _INET: _INET,
+        _INET6: _INET6,
+    }
+    key = family.strip().lower() if isinstance(family, str) else family
+    if isinstance(key, bool) or key not in aliases:
+        raise UsageError(
+            f"family must be socket.AF_INET, socket.AF_INET6, 4, 6, 'inet' or 'inet6', "
+            f"not {family!r}"
+        )
+    return aliases[key]
+
+
+def routes(
+    *,
+    family: socket.AddressFamily | int | str | None = None,
+    where: Callable[[Route], object] | None = None,
+    backend: Backend | str | None = None,
+) -> Table[Route]:
+    """The routing table (``netstat -r``): IPv4 and IPv6 unless ``family`` picks one.
+
+    ``family`` is ``socket.AF_INET``/``AF_INET6``, ``4``/``6`` or ``"inet"``/``"inet6"``.
+    """
+    resolved = _resolve_family(family)
+    where = _check_where(where)
+    return _filtered(get_backend(backend).routes(resolved), where)
+
+
+def interface_stats(
+    *,
+    where: Callable[[InterfaceStats], object] | None = None,
+    backend: Backend | str | None = None,
+) -> Table[InterfaceStats]:
+    """Traffic counters per interface (``netstat -e``/``-i``): bytes, packets, errors, drops."""
+    where = _check_where(where)
+    return _filtered(get_backend(backend).interface_stats(), where)
+
+
+def protocol_stats(
+    *,
+    where: Callable[[ProtocolStats], object] | None = None,
+    backend: Backend | str | None = None,
+) -> Table[ProtocolStats]:
+    """Per-protocol counters (``netstat -s``), one record per kernel group (``Ip``, ``Tcp``)."""
+    where = _check_where(where)
+    return _filtered(get_backend(backend).protocol_stats(), where)

@@ -1,0 +1,319 @@
+"""``Table``: the immutable sequence of records every query returns.
+
+A ``Table`` is a plain ``Sequence`` for code (index, slice, iterate, ``len``), an aligned
+text table for people (``print(table)``), an HTML table in Jupyter, and converts to plain
+dicts (``to_dicts()``) and to pandas (``to_pandas()``, pandas being optional).
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar, overload
+
+import attrs
+import netaddr
+
+from ._errors import UnsupportedError
+from ._model import (
+    Connection,
+    Counters,
+    Endpoint,
+    InterfaceStats,
+    Protocol,
+    ProtocolStats,
+    Route,
+    RouteFlags,
+)
+
+__all__ = ["Table"]
+
+R = TypeVar("R")
+
+_REPR_ROWS = 40  # rows shown by repr() and in Jupyter before the table is elided
+
+
+def safe_text(text: str) -> str:
+    """Text made safe for a terminal: control characters and escapes shown escaped.
+
+    Process names, interface names and UNIX paths come from other users and may hold
+    escape sequences; printing them raw could rewrite the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def _endpoint_text(endpoint: Endpoint | None) -> str:
+    return "*" if endpoint is None else str(endpoint)
+
+
+def _protocol_text(row: Connection) -> str:
+    name = "udpl" if row.protocol is Protocol.UDPLITE else row.protocol.value
+    return f"{name}6" if row.family is socket.AddressFamily.AF_INET6 else name
+
+
+def _owner_text(row: Connection) -> str:
+    if not row.pids:
+        return ""
+    more = f"+{len(row.pids) - 1}" if len(row.pids) > 1 else ""
+    name = f"/{safe_text(row.process)}" if row.process is not None else ""
+    return f"{row.pids[0]}{more}{name}"
+
+
+def _connection_rows(rows: Sequence[Connection]) -> tuple[list[str], list[list[str]]]:
+    headers = ["Proto", "Local Address", "Remote Address", "State", "PID/Program"]
+    body = []
+    for row in rows:
+        if row.protocol is Protocol.UNIX:
+            kind = row.socket_type.name[5:].lower() if row.socket_type is not None else "?"
+            local = safe_text(row.path) if row.path is not None else "*"
+            remote = kind
+        else:
+            local, remote = _endpoint_text(row.local), _endpoint_text(row.remote)
+        state = row.state.name if row.state is not None else ""
+        body.append([_protocol_text(row), local, remote, state, _owner_text(row)])
+    return headers, body
+
+
+_FLAG_LETTERS = (
+    (RouteFlags.UP, "U"),
+    (RouteFlags.GATEWAY, "G"),
+    (RouteFlags.HOST, "H"),
+    (RouteFlags.REINSTATE, "R"),
+    (RouteFlags.DYNAMIC, "D"),
+    (RouteFlags.MODIFIED, "M"),
+    (RouteFlags.REJECT, "!"),
+)
+
+
+def route_flag_letters(flags: RouteFlags) -> str:
+    """The flags as ``netstat -r``/``route -n`` print them (``UG``, ``UH``, ``!``)."""
+    return "".join(letter for flag, letter in _FLAG_LETTERS if flag in flags)
+
+
+def _route_rows(rows: Sequence[Route]) -> tuple[list[str], list[list[str]]]:
+    headers = ["Destination", "Gateway", "Flags", "Metric", "Iface"]
+    body = [
+        [
+            str(row.destination),
+            str(row.gateway) if row.gateway is not None else "*",
+            route_flag_letters(row.flags),
+            str(row.metric),
+            safe_text(row.interface) if row.interface is not None else "*",
+        ]
+        for row in rows
+    ]
+    return headers, body
+
+
+def _optional(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _interface_rows(rows: Sequence[InterfaceStats]) -> tuple[list[str], list[list[str]]]:
+    headers = ["Iface", "MTU", "RX-Bytes", "RX-OK", "RX-ERR", "RX-DRP",
+               "TX-Bytes", "TX-OK", "TX-ERR", "TX-DRP", "Up"]  # fmt: skip
+    body = [
+        [
+            safe_text(row.name),
+            _optional(row.mtu),
+            str(row.rx_bytes),
+            str(row.rx_packets),
+            str(row.rx_errors),
+            str(row.rx_dropped),
+            str(row.tx_bytes),
+            str(row.tx_packets),
+            str(row.tx_errors),
+            str(row.tx_dropped),
+            {None: "", True: "yes", False: "no"}[row.is_up],
+        ]
+        for row in rows
+    ]
+    return headers, body
+
+
+def _protocol_stats_rows(rows: Sequence[ProtocolStats]) -> tuple[list[str], list[list[str]]]:
+    # One line per counter, as `nstat -a` prints them: a ProtocolStats holds dozens.
+    headers = ["Group", "Counter", "Value"]
+    body = [[row.group, name, str(value)] for row in rows for name, value in row.counters.items()]
+    return headers, body
+
+
+def _generic_rows(rows: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
+    first = rows[0]
+    if attrs.has(type(first)):
+        names = [field.name for field in attrs.fields(type(first))]
+        return names, [[safe_text(str(getattr(row, name))) for name in names] for row in rows]
+    return ["value"], [[safe_text(str(row))] for row in rows]
+
+
+_RENDERERS: dict[type, Callable[[Sequence[Any]], tuple[list[str], list[list[str]]]]] = {
+    Connection: _connection_rows,
+    Route: _route_rows,
+    InterfaceStats: _interface_rows,
+    ProtocolStats: _protocol_stats_rows,
+}
+
+
+def _cells(rows: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
+    renderer = _RENDERERS.get(type(rows[0]), _generic_rows)
+    return renderer(rows)
+
+
+def _right_aligned(headers: list[str], body: list[list[str]]) -> list[bool]:
+    """Numeric columns (every cell digits or empty) are aligned to the right."""
+    return [
+        bool(body) and all(row[i].isdigit() or row[i] == "" for row in body)
+        for i in range(len(headers))
+    ]
+
+
+def format_table(headers: list[str], body: list[list[str]]) -> str:
+    """Align columns: numbers to the right, text to the left, two spaces between."""
+    widths = [len(h) for h in headers]
+    for row in body:
+        for i, cell in enumerate(row):
+            if len(cell) > widths[i]:
+                widths[i] = len(cell)
+    right = _right_aligned(headers, body)
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if right[i] else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), *(line(row) for row in body)])
+
+
+def plain_value(value: Any) -> Any:
+    """A record value as plain JSON-friendly Python (str, int, bool, None, list, dict)."""
+    if value is None or (
+        isinstance(value, (bool, int, float, str)) and not isinstance(value, enum.Enum)
+    ):
+        return value
+    if isinstance(value, Endpoint):
+        return {"address": str(value.address), "port": value.port}
+    if isinstance(value, (netaddr.IPAddress, netaddr.IPNetwork)):
+        return str(value)
+    if isinstance(value, RouteFlags):
+        return [flag.name for flag in RouteFlags if flag in value and flag.name]
+    if isinstance(value, socket.AddressFamily | socket.SocketKind):
+        return value.name
+    if isinstance(value, Protocol):
+        return value.value
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, Counters | Mapping):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [plain_value(v) for v in value]
+    if attrs.has(type(value)):
+        return record_dict(value, plain=True)
+    return str(value)
+
+
+def record_dict(record: Any, *, plain: bool = False) -> dict[str, Any]:
+    """The fields of an attrs record as a dict (values converted if ``plain``)."""
+    names = [field.name for field in attrs.fields(type(record))]
+    if plain:
+        return {name: plain_value(getattr(record, name)) for name in names}
+    return {name: getattr(record, name) for name in names}
+
+
+class Table(Sequence[R], Generic[R]):
+    """An immutable sequence of records that prints as an aligned table.
+
+    ``print(table)`` shows every row; ``repr(table)`` (and Jupyter) show the first
+    rows and how many more there are. ``to_dicts()`` gives one dict per record (with
+    ``plain=True``, values become JSON-friendly str/int/list/dict), ``to_pandas()`` a
+    DataFrame when pandas is installed.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Iterable[R] = ()) -> None:
+        self._rows: tuple[R, ...] = tuple(rows)
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Table[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | Table[R]:
+        if isinstance(index, slice):
+            return Table(self._rows[index])
+        return self._rows[index]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Table):
+            return self._rows == other._rows
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._rows)
+
+    def to_text(self, max_rows: int | None = None) -> str:
+        """The aligned text table; with ``max_rows``, later rows are summarised in one line."""
+        if not self._rows:
+            return "(no rows)"
+        shown = self._rows if max_rows is None else self._rows[:max_rows]
+        headers, body = _cells(shown)
+        text = format_table(headers, body)
+        hidden = len(self._rows) - len(shown)
+        if hidden > 0:
+            text += f"\n... {hidden} more rows ({len(self._rows)} in all)"
+        return text
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        kind = type(self._rows[0]).__name__ if self._rows else "record"
+        return f"<Table of {len(self._rows)} {kind} rows>\n{self.to_text(_REPR_ROWS)}"
+
+    def _repr_html_(self) -> str:
+        if not self._rows:
+            return "<p><em>(no rows)</em></p>"
+        shown = self._rows[:_REPR_ROWS]
+        headers, body = _cells(shown)
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in body
+        )
+        more = len(self._rows) - len(shown)
+        note = f"<p>... {more} more rows ({len(self._rows)} in all)</p>" if more > 0 else ""
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}"
+
+    def to_dicts(self, *, plain: bool = False) -> list[dict[str, Any]]:
+        """One dict per record, keyed by field name.
+
+        By default values keep their types (``Endpoint``, ``netaddr.IPAddress``, enums).
+        With ``plain=True`` they become JSON-friendly: addresses and networks as strings,
+        an endpoint as ``{"address": ..., "port": ...}``, enums by name (``Protocol`` by
+        its value, ``"tcp"``), route flags as a list of names, tuples as lists.
+        """
+        return [record_dict(row, plain=plain) for row in self._rows]
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame`` with one row per record (pandas must be installed)."""
+        try:
+            import pandas  # type: ignore[import-untyped,unused-ignore]
+        except ImportError as exc:
+            raise UnsupportedError(
+                "Table.to_pandas() needs pandas, which netstatlib does not depend on: "
+                "pip install pandas"
+            ) from exc
+        return pandas.DataFrame(self.to_dicts())

@@ -1,0 +1,42 @@
+"""What a backend is: the protocol every source of records implements."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Collection
+from typing import Protocol as TypingProtocol
+from typing import runtime_checkable
+
+from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+
+__all__ = ["Backend", "SocketTable"]
+
+SocketTable = tuple[Protocol, socket.AddressFamily]
+"""One socket table: a protocol and an address family, e.g. ``(Protocol.TCP, AF_INET6)``."""
+
+
+@runtime_checkable
+class Backend(TypingProtocol):
+    """A source of records. The query functions call these methods and filter the result.
+
+    ``connections`` receives the socket tables the query needs (so that nothing else is
+    read) and a ``keep`` predicate that does not depend on processes, to apply before
+    looking processes up. A backend that cannot answer a query raises
+    :class:`~netstatlib.UnsupportedError` saying why and what to use instead.
+    """
+
+    name: str
+
+    def connections(
+        self,
+        tables: Collection[SocketTable],
+        *,
+        processes: bool = True,
+        keep: Callable[[Connection], bool] | None = None,
+    ) -> list[Connection]: ...
+
+    def routes(self, family: socket.AddressFamily | None = None) -> list[Route]: ...
+
+    def interface_stats(self) -> list[InterfaceStats]: ...
+
+    def protocol_stats(self) -> list[ProtocolStats]: ...

@@ -1,0 +1,299 @@
+"""The Linux backend: reads ``/proc`` (and ``/sys/class/net``) and hands the text to the parsers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Callable, Collection
+
+import attrs
+
+from .._errors import AccessDeniedError, NetstatError, SourceNotFoundError, UsageError
+from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from ..parsers import procfs
+from ..parsers.procfs import ByteOrder
+from ._base import SocketTable
+
+__all__ = ["SOCKET_FILES", "LinuxProcfs"]
+
+_INET = socket.AddressFamily.AF_INET
+_INET6 = socket.AddressFamily.AF_INET6
+_UNIX = socket.AddressFamily.AF_UNIX
+
+# The file under <root>/net/ for each socket table, in the order rows are returned, and
+# whether the file may be absent (no IPv6, UDP-Lite compiled out) without it being an error.
+SOCKET_FILES: dict[SocketTable, tuple[str, bool]] = {
+    (Protocol.TCP, _INET): ("tcp", False),
+    (Protocol.TCP, _INET6): ("tcp6", True),
+    (Protocol.UDP, _INET): ("udp", False),
+    (Protocol.UDP, _INET6): ("udp6", True),
+    (Protocol.UDPLITE, _INET): ("udplite", True),
+    (Protocol.UDPLITE, _INET6): ("udplite6", True),
+    (Protocol.RAW, _INET): ("raw", False),
+    (Protocol.RAW, _INET6): ("raw6", True),
+    (Protocol.UNIX, _UNIX): ("unix", True),
+}
+
+# Bits of /sys/class/net/<dev>/flags (include/uapi/linux/if.h).
+_IFF_UP = 0x1
+
+
+def _read(path: str, *, optional: bool = False) -> bytes | None:
+    """Read a whole file; map OS errors to the library's errors naming the path."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        if optional:
+            return None
+        raise SourceNotFoundError(f"{path} does not exist", path=path) from None
+    except PermissionError as exc:
+        raise AccessDeniedError(f"cannot read {path}: {exc.strerror}", path=path) from exc
+    except OSError as exc:
+        raise NetstatError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _read_sysfs_int(path: str) -> int | None:
+    """An integer attribute of /sys/class/net, or None when the device does not have it.
+
+    sysfs answers EINVAL for attributes that do not apply (``speed`` of a virtual device,
+    ``carrier`` of a device that is down) and some drivers print -1 for an unknown speed.
+    """
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().strip()
+        return int(text, 0)
+    except (OSError, ValueError):
+        return None
+
+
+class LinuxProcfs:
+    """Answers every query from the Linux ``/proc`` filesystem.
+
+    ``root`` is the ``/proc`` to read: the live one (default), a host's ``/proc`` mounted
+    into a container, or a folder holding a captured copy of the files. With ``pid``, the
+    network files come from ``<root>/<pid>/net/``, which is that process's network
+    namespace. ``sys_class_net`` is where interface attributes (MTU, up, speed) are read;
+    ``None`` reads none; ``"auto"`` (the default) means ``/sys/class/net`` when ``root``
+    is the live ``/proc`` and the network namespace read is this process's own (sysfs
+    shows the namespace it was mounted in), and nowhere otherwise, which leaves those
+    fields ``None``. ``byteorder`` is the byte
+    order of the machine the files came from.
+
+    Process owners are found by one walk of ``<root>/*/fd`` per query, only when asked and
+    only if some row survived the filters; processes that exit or cannot be read during
+    the walk are skipped.
+    """
+
+    name = "linux"
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] = "/proc",
+        *,
+        pid: int | None = None,
+        sys_class_net: str | os.PathLike[str] | None = "auto",
+        byteorder: ByteOrder | None = None,
+    ) -> None:
+        self.root = os.fspath(root)
+        if pid is not None and (not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0):
+            raise UsageError(f"pid must be a positive int, not {pid!r}")
+        self.pid = pid
+        self._sys_class_net = sys_class_net
+        self.byteorder: ByteOrder = byteorder or ("little" if sys.byteorder == "little" else "big")
+        self.net_dir = (
+            os.path.join(self.root, str(pid), "net")
+            if pid is not None
+            else os.path.join(self.root, "net")
+        )
+
+    def __repr__(self) -> str:
+        pid = f", pid={self.pid}" if self.pid is not None else ""
+        return f"LinuxProcfs(root={self.root!r}{pid})"
+
+    # -- sockets ---------------------------------------------------------------------
+
+    def connections(
+        self,
+        tables: Collection[SocketTable],
+        *,
+        processes: bool = True,
+        keep: Callable[[Connection], bool] | None = None,
+    ) -> list[Connection]:
+        """Rows of the given socket tables, in a fixed table order.
+
+        ``keep`` is applied before process owners are looked up, so a row it drops costs
+        no process lookup; owners are looked up only when ``processes`` is true.
+        """
+        rows: list[Connection] = []
+        for table in SOCKET_FILES:
+            if table not in tables:
+                continue
+            protocol, family = table
+            filename, optional = SOCKET_FILES[table]
+            path = os.path.join(self.net_dir, filename)
+            data = _read(path, optional=optional)
+            if data is None:
+                continue
+            if protocol is Protocol.UNIX:
+                rows.extend(procfs.parse_unix_sockets(data, source=path))
+            else:
+                rows.extend(
+                    procfs.parse_inet_sockets(
+                        data,
+                        protocol=protocol,
+                        family=family,
+                        source=path,
+                        byteorder=self.byteorder,
+                    )
+                )
+        if keep is not None:
+            rows = [row for row in rows if keep(row)]
+        if processes and rows:
+            self._attach_processes(rows)
+        return rows
+
+    def _attach_processes(self, rows: list[Connection]) -> None:
+        wanted = {row.inode for row in rows if row.inode}
+        owners = self.socket_owners(wanted) if wanted else {}
+        names: dict[int, str | None] = {}
+        no_owner: tuple[int, ...] = ()
+        set_field = object.__setattr__
+        for row in rows:
+            pids = owners.get(row.inode, no_owner) if row.inode else no_owner
+            name = None
+            if pids:
+                first = pids[0]
+                if first not in names:
+                    names[first] = self.process_name(first)
+                name = names[first]
+            # The rows were created by this call and nobody else holds them yet: filling
+            # in two fields here is cheaper than rebuilding every record with evolve().
+            set_field(row, "pids", pids)
+            set_field(row, "process", name)
+
+    def socket_owners(self, inodes: Collection[int] | None = None) -> dict[int, tuple[int, ...]]:
+        """Map socket inode to the sorted pids holding it, by one walk of ``<root>/*/fd``.
+
+        With ``inodes``, only those sockets are reported. Processes that vanish or cannot
+        be read mid-walk are skipped: that is normal on a live host.
+        """
+        found: dict[int, list[int]] = {}
+        try:
+            entries = os.listdir(self.root)
+        except OSError as exc:
+            raise NetstatError(f"cannot list {self.root}: {exc.strerror or exc}") from exc
+        readlink = os.readlink
+        link_inode = procfs.parse_socket_link
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            try:
+                fd_dir = os.open(f"{self.root}/{entry}/fd", os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                continue
+            try:
+                try:
+                    fds = os.listdir(fd_dir)
+                except OSError:
+                    continue
+                pid = int(entry)
+                for fd in fds:
+                    try:
+                        target = readlink(fd, dir_fd=fd_dir)
+                    except OSError:
+                        continue
+                    if target[:8] != "socket:[":
+                        continue
+                    inode = link_inode(target)
+                    if inode is None or (inodes is not None and inode not in inodes):
+                        continue
+                    pids = found.setdefault(inode, [])
+                    if not pids or pids[-1] != pid:  # one process, many fds: count it once
+                        pids.append(pid)
+            finally:
+                os.close(fd_dir)
+        return {inode: tuple(sorted(pids)) for inode, pids in found.items()}
+
+    def process_name(self, pid: int) -> str | None:
+        """The name of a process (``<root>/<pid>/comm``), or None if it is gone or unreadable."""
+        try:
+            with open(f"{self.root}/{pid}/comm", "rb") as handle:
+                return procfs.parse_comm(handle.read())
+        except OSError:
+            return None
+
+    # -- routes, interfaces, counters ------------------------------------------------
+
+    def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
+        """The IPv4 main table (``net/route``) and all IPv6 tables (``net/ipv6_route``)."""
+        result: list[Route] = []
+        if family in (None, _INET):
+            path = os.path.join(self.net_dir, "route")
+            data = _read(path)
+            assert data is not None
+            result.extend(procfs.parse_route(data, source=path, byteorder=self.byteorder))
+        if family in (None, _INET6):
+            path = os.path.join(self.net_dir, "ipv6_route")
+            data = _read(path, optional=True)
+            if data is not None:
+                result.extend(procfs.parse_ipv6_route(data, source=path))
+        return result
+
+    def interface_stats(self) -> list[InterfaceStats]:
+        """Counters from ``net/dev``, with MTU, up and speed from sysfs where it applies."""
+        path = os.path.join(self.net_dir, "dev")
+        data = _read(path)
+        assert data is not None
+        stats = procfs.parse_dev(data, source=path)
+        sysfs = self._sysfs_dir()
+        if sysfs is None:
+            return stats
+        return [self._with_sysfs(record, sysfs) for record in stats]
+
+    def _sysfs_dir(self) -> str | None:
+        choice = self._sys_class_net
+        if choice is None:
+            return None
+        if choice != "auto":
+            return os.fspath(choice)
+        if os.path.realpath(self.root) != "/proc":
+            return None
+        if self.pid is not None:
+            try:
+                theirs = os.stat(f"/proc/{self.pid}/ns/net").st_ino
+                ours = os.stat("/proc/self/ns/net").st_ino
+            except OSError:
+                return None
+            if theirs != ours:
+                return None
+        return "/sys/class/net"
+
+    @staticmethod
+    def _with_sysfs(record: InterfaceStats, sysfs: str) -> InterfaceStats:
+        base = os.path.join(sysfs, record.name)
+        if not os.path.isdir(base):
+            return record
+        flags = _read_sysfs_int(os.path.join(base, "flags"))
+        carrier = _read_sysfs_int(os.path.join(base, "carrier"))
+        speed = _read_sysfs_int(os.path.join(base, "speed"))
+        is_up = None if flags is None else bool(flags & _IFF_UP) and carrier == 1
+        return attrs.evolve(
+            record,
+            mtu=_read_sysfs_int(os.path.join(base, "mtu")),
+            is_up=is_up,
+            speed_mbps=speed if speed is not None and speed > 0 else None,
+        )
+
+    def protocol_stats(self) -> list[ProtocolStats]:
+        """Every group of ``net/snmp``, ``net/netstat`` and ``net/snmp6``, in that order."""
+        result: list[ProtocolStats] = []
+        for filename, optional in (("snmp", False), ("netstat", True), ("snmp6", True)):
+            path = os.path.join(self.net_dir, filename)
+            data = _read(path, optional=optional)
+            if data is None:
+                continue
+            parse = procfs.parse_snmp6 if filename == "snmp6" else procfs.parse_snmp
+            result.extend(parse(data, source=path))
+        return result

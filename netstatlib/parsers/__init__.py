@@ -1,0 +1,11 @@
+"""Pure parsers: text in, records out. No file access, no OS detection, no psutil.
+
+``netstatlib.parsers.procfs`` parses the Linux ``/proc/net`` files. Every parser takes
+``str`` or ``bytes`` and raises :class:`netstatlib.ParseError` for malformed input.
+"""
+
+from __future__ import annotations
+
+from . import procfs
+
+__all__ = ["procfs"]

@@ -1,0 +1,546 @@
+"""Pure parsers for the Linux ``/proc/net`` files (and the per-process bits).
+
+Strategy: every function takes the text of one file (``str``, or ``bytes`` which are
+decoded as UTF-8 with ``surrogateescape`` so that any byte in a UNIX socket path or a
+process name survives the round trip through :func:`os.fsencode`) plus what it must know
+about the machine the text came from: ``source`` (a path or label used in error
+messages) and, where the kernel prints host-endian numbers, ``byteorder``. Nothing here
+opens a file, looks at the running OS or imports psutil, so the same code parses a live
+host, a capture from another host and a test fixture.
+
+Every malformed input raises :class:`~netstatlib.ParseError` carrying the source, the
+1-based line number and the line.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+from typing import Literal
+
+import netaddr
+
+from .._errors import ParseError
+from .._model import (
+    Connection,
+    Endpoint,
+    InterfaceStats,
+    Protocol,
+    ProtocolStats,
+    Route,
+    RouteFlags,
+    TcpState,
+)
+
+__all__ = [
+    "ByteOrder",
+    "parse_comm",
+    "parse_dev",
+    "parse_inet_sockets",
+    "parse_ipv6_route",
+    "parse_route",
+    "parse_snmp",
+    "parse_snmp6",
+    "parse_socket_link",
+    "parse_unix_sockets",
+]
+
+ByteOrder = Literal["little", "big"]
+
+_AF_INET = socket.AddressFamily.AF_INET
+_AF_INET6 = socket.AddressFamily.AF_INET6
+_AF_UNIX = socket.AddressFamily.AF_UNIX
+
+# Kernel state numbers 0..12 (tcp_states.h), indexed directly in the hot loop.
+_STATES: tuple[TcpState, ...] = tuple(TcpState.from_kernel(n) for n in range(13))
+_CLOSE = 7
+_ESTABLISHED = 1
+
+
+def _text(data: str | bytes) -> str:
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "surrogateescape")
+    if isinstance(data, str):
+        return data
+    raise TypeError(f"expected str or bytes, got {type(data).__name__}")
+
+
+def _lines(data: str | bytes) -> list[str]:
+    text = _text(data)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _ipv4_decoder(byteorder: ByteOrder) -> Callable[[str], netaddr.IPAddress]:
+    """Decode the IPv4 address of a ``/proc/net/{tcp,udp,raw,route}`` field.
+
+    The kernel prints the 32-bit ``__be32`` with ``%08X`` as a host-endian integer, so on
+    a little-endian host ``"0500000A"`` is 10.0.0.5 (bytes 0A 00 00 05 read backwards).
+    Decoding goes through an int (``netaddr.IPAddress(str)`` costs about 5 us, from an int
+    far less) and is cached: a table of 100k sockets has few distinct addresses.
+    """
+    cache: dict[str, netaddr.IPAddress] = {}
+    from_hex = bytes.fromhex
+    from_bytes = int.from_bytes
+    ip = netaddr.IPAddress
+
+    def decode(field: str) -> netaddr.IPAddress:
+        try:
+            return cache[field]
+        except KeyError:
+            pass
+        if len(field) != 8:
+            raise ValueError(f"an IPv4 address has 8 hex digits, not {len(field)}")
+        address = cache[field] = ip(from_bytes(from_hex(field), byteorder), 4)
+        return address
+
+    return decode
+
+
+def _ipv6_decoder(byteorder: ByteOrder) -> Callable[[str], netaddr.IPAddress]:
+    """Decode the IPv6 address of a ``/proc/net/{tcp6,udp6,raw6}`` field.
+
+    The kernel prints the address as four 32-bit words, each with ``%08X`` in host byte
+    order (``tcp6_seq_show`` uses ``src->s6_addr32[0..3]``). On a little-endian host
+    ``::1`` is ``00000000000000000000000001000000``: each word's bytes are reversed.
+    """
+    cache: dict[str, netaddr.IPAddress] = {}
+    from_hex = bytes.fromhex
+    from_bytes = int.from_bytes
+    ip = netaddr.IPAddress
+    swap = byteorder == "little"
+
+    def decode(field: str) -> netaddr.IPAddress:
+        try:
+            return cache[field]
+        except KeyError:
+            pass
+        if len(field) != 32:
+            raise ValueError(f"an IPv6 address has 32 hex digits, not {len(field)}")
+        raw = from_hex(field)
+        if swap:
+            raw = raw[3::-1] + raw[7:3:-1] + raw[11:7:-1] + raw[15:11:-1]
+        address = cache[field] = ip(from_bytes(raw, "big"), 6)
+        return address
+
+    return decode
+
+
+def _port(field: str) -> int:
+    value = int(field, 16)
+    if len(field) != 4 or value < 0:
+        raise ValueError(f"a port is 4 hex digits, not {field!r}")
+    return value
+
+
+def _check_header(lines: list[str], expected: str, source: str) -> None:
+    if not lines:
+        raise ParseError(f"empty input, expected a header with {expected!r}", source=source)
+    if expected not in lines[0]:
+        raise ParseError(
+            f"not a header line (expected {expected!r})",
+            source=source,
+            line_number=1,
+            line=lines[0],
+        )
+
+
+def parse_inet_sockets(
+    data: str | bytes,
+    *,
+    protocol: Protocol,
+    family: socket.AddressFamily,
+    source: str = "<string>",
+    byteorder: ByteOrder = "little",
+) -> list[Connection]:
+    """Parse ``/proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}``.
+
+    A row looks like (``tcp4_seq_show`` in ``net/ipv4/tcp_ipv4.c``)::
+
+        0: 0100007F:0277 00000000:0000 0A 00000000:00000001 00:00000000 00000000  0  0 23516 ...
+           local         remote        st tx_queue:rx_queue tr:when     retrnsmt uid timeout inode
+
+    ``protocol`` and ``family`` say which file the text came from. For raw sockets the
+    kernel prints the IP protocol number in the local port column; it is kept there (as
+    ``ss`` does) and in :attr:`Connection.ip_protocol`. ``byteorder`` is the byte order of
+    the machine the text came from.
+    """
+    if protocol is Protocol.UNIX:
+        raise ValueError("UNIX sockets are parsed by parse_unix_sockets()")
+    if family is _AF_INET:
+        decode = _ipv4_decoder(byteorder)
+        unspecified = "00000000"
+    elif family is _AF_INET6:
+        decode = _ipv6_decoder(byteorder)
+        unspecified = "0" * 32
+    else:
+        raise ValueError(f"family must be AF_INET or AF_INET6, not {family!r}")
+    lines = _lines(data)
+    _check_header(lines, "local_address", source)
+
+    is_tcp = protocol is Protocol.TCP
+    is_raw = protocol is Protocol.RAW
+    states = _STATES
+    unknown = TcpState.UNKNOWN
+    endpoint = Endpoint
+    conn = Connection
+    endpoints: dict[str, Endpoint] = {}
+    result: list[Connection] = []
+    append = result.append
+    line_number = 1
+    line = ""
+    try:
+        for line_number, line in enumerate(lines[1:], start=2):  # noqa: B007 (used in except)
+            fields = line.split()
+            if len(fields) < 10:
+                raise ValueError("a socket row has at least 10 fields")
+            local_field = fields[1]
+            remote_field = fields[2]
+            local = endpoints.get(local_field)
+            if local is None:
+                address, _, port = local_field.partition(":")
+                local = endpoints[local_field] = endpoint(address=decode(address), port=_port(port))
+            address, _, port = remote_field.partition(":")
+            if address == unspecified and port == "0000":
+                remote = None
+            else:
+                remote = endpoints.get(remote_field)
+                if remote is None:
+                    remote = endpoints[remote_field] = endpoint(
+                        address=decode(address), port=_port(port)
+                    )
+            number = int(fields[3], 16)
+            if is_tcp:
+                state: TcpState | None = states[number] if 0 <= number < 13 else unknown
+            elif number == _CLOSE:
+                state = None
+            else:
+                state = states[number] if 0 <= number < 13 else unknown
+            send_queue, _, recv_queue = fields[4].partition(":")
+            append(
+                conn(
+                    protocol=protocol,
+                    family=family,
+                    local=local,
+                    remote=remote,
+                    state=state,
+                    uid=int(fields[7]),
+                    inode=int(fields[9]),
+                    recv_queue=int(recv_queue, 16),
+                    send_queue=int(send_queue, 16),
+                    ip_protocol=local.port if is_raw else None,
+                )
+            )
+    except (ValueError, IndexError) as exc:
+        raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
+    return result
+
+
+# /proc/net/unix columns, printed by unix_seq_show() in net/unix/af_unix.c as
+# "%pK: %08X %08X %08X %04X %02X %5lu" and then " <path>" when the socket is bound.
+_UNIX_ROW = re.compile(
+    r"\s*[0-9A-Fa-f]+: ([0-9A-Fa-f]{8}) [0-9A-Fa-f]{8} ([0-9A-Fa-f]{8}) ([0-9A-Fa-f]{4}) "
+    r"([0-9A-Fa-f]{2}) +(\d+)(?: (.*))?"
+)
+_SO_ACCEPTCON = 1 << 16  # __SO_ACCEPTCON, set on a listening socket
+# socket->state, include/uapi/linux/net.h: SS_UNCONNECTED=1 ... SS_DISCONNECTING=4.
+_UNIX_STATES: dict[int, TcpState | None] = {
+    1: None,
+    2: TcpState.SYN_SENT,
+    3: TcpState.ESTABLISHED,
+    4: TcpState.CLOSING,
+}
+
+
+def _socket_kind(number: int) -> socket.SocketKind | None:
+    try:
+        return socket.SocketKind(number)
+    except ValueError:
+        return None
+
+
+def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[Connection]:
+    """Parse ``/proc/net/unix``.
+
+    Paths keep every character, spaces included; abstract names are shown with a
+    leading ``@`` (the kernel prints their NUL bytes as ``@``). A path that itself
+    contains a newline continues on the next line of the file: such a continuation
+    line is joined back onto the path of the row before it.
+    """
+    lines = _lines(data)
+    _check_header(lines, "Inode", source)
+    rows: list[tuple[int, int, int, int]] = []
+    paths: list[str | None] = []
+    for line_number, line in enumerate(lines[1:], start=2):
+        match = _UNIX_ROW.fullmatch(line)
+        if match is None:
+            if paths and paths[-1] is not None:
+                paths[-1] = f"{paths[-1]}\n{line}"
+                continue
+            raise ParseError(
+                "not a /proc/net/unix row", source=source, line_number=line_number, line=line
+            )
+        rows.append((int(match[2], 16), int(match[3], 16), int(match[4], 16), int(match[5])))
+        paths.append(match[6] or None)
+    result = []
+    for (flags, type_number, state_number, inode), path in zip(rows, paths, strict=True):
+        if flags & _SO_ACCEPTCON:
+            state: TcpState | None = TcpState.LISTEN
+        else:
+            state = _UNIX_STATES.get(state_number, TcpState.UNKNOWN)
+        result.append(
+            Connection(
+                protocol=Protocol.UNIX,
+                family=_AF_UNIX,
+                local=None,
+                remote=None,
+                state=state,
+                inode=inode,
+                path=path,
+                socket_type=_socket_kind(type_number),
+            )
+        )
+    return result
+
+
+def _none_if_zero(value: int) -> int | None:
+    return value or None
+
+
+def parse_route(
+    data: str | bytes, *, source: str = "<string>", byteorder: ByteOrder = "little"
+) -> list[Route]:
+    """Parse ``/proc/net/route`` (IPv4, main table only).
+
+    Printed by ``fib_route_seq_show()`` (``net/ipv4/fib_trie.c``): addresses and the mask
+    as host-endian ``%08X`` like the socket tables, ``*`` for a route without a device
+    (blackhole), MTU as advertised MSS + 40, and 0 for an MTU, window or IRTT the route
+    does not set (``None`` here). Only the first next hop of a multipath route is shown
+    by the kernel.
+    """
+    lines = _lines(data)
+    _check_header(lines, "Destination", source)
+    decode = _ipv4_decoder(byteorder)
+    result = []
+    for line_number, line in enumerate(lines[1:], start=2):
+        fields = line.split()
+        try:
+            if len(fields) != 11:
+                raise ValueError(f"a route row has 11 fields, not {len(fields)}")
+            destination = decode(fields[1])
+            gateway = decode(fields[2])
+            mask = decode(fields[7])
+            prefix = bin(int(mask)).count("1")
+            if int(mask) != (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF:
+                raise ValueError(f"netmask {mask} is not contiguous")
+            result.append(
+                Route(
+                    family=_AF_INET,
+                    destination=netaddr.IPNetwork(f"{destination}/{prefix}"),
+                    gateway=gateway if int(gateway) else None,
+                    interface=None if fields[0] == "*" else fields[0],
+                    metric=int(fields[6]),
+                    flags=RouteFlags(int(fields[3], 16)),
+                    mtu=_none_if_zero(int(fields[8])),
+                    window=_none_if_zero(int(fields[9])),
+                    irtt=_none_if_zero(int(fields[10])),
+                )
+            )
+        except (ValueError, netaddr.AddrFormatError) as exc:
+            raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
+    return result
+
+
+def _ipv6_network(address: str, prefix: str) -> netaddr.IPNetwork:
+    if len(address) != 32:
+        raise ValueError(f"an IPv6 address has 32 hex digits, not {len(address)}")
+    length = int(prefix, 16)
+    if not 0 <= length <= 128:
+        raise ValueError(f"IPv6 prefix length {length} is out of range")
+    return netaddr.IPNetwork((int(address, 16), length), version=6)
+
+
+def parse_ipv6_route(data: str | bytes, *, source: str = "<string>") -> list[Route]:
+    """Parse ``/proc/net/ipv6_route`` (all tables, local and cached entries included).
+
+    Printed by ``ipv6_route_native_seq_show()`` (``net/ipv6/route.c``) without a header::
+
+        dest(32 hex) dest_len src src_len next_hop metric refcnt use flags device
+
+    Addresses are in network order. The kernel's null entries (``::/0`` on ``lo``,
+    metric 0xffffffff, ``REJECT``) are kept; :attr:`Route.is_default` is false for them.
+    """
+    result = []
+    for line_number, line in enumerate(_lines(data), start=1):
+        fields = line.split()
+        try:
+            if len(fields) != 10:
+                raise ValueError(f"an IPv6 route row has 10 fields, not {len(fields)}")
+            destination = _ipv6_network(fields[0], fields[1])
+            source_prefix = _ipv6_network(fields[2], fields[3])
+            if len(fields[4]) != 32:
+                raise ValueError("an IPv6 next hop has 32 hex digits")
+            next_hop = int(fields[4], 16)
+            result.append(
+                Route(
+                    family=_AF_INET6,
+                    destination=destination,
+                    gateway=netaddr.IPAddress(next_hop, 6) if next_hop else None,
+                    interface=fields[9],
+                    metric=int(fields[5], 16),
+                    flags=RouteFlags(int(fields[8], 16)),
+                    source=source_prefix if source_prefix.prefixlen else None,
+                )
+            )
+        except (ValueError, netaddr.AddrFormatError) as exc:
+            raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
+    return result
+
+
+def parse_dev(data: str | bytes, *, source: str = "<string>") -> list[InterfaceStats]:
+    """Parse ``/proc/net/dev``: two header lines, then ``name: 16 counters`` per device.
+
+    The columns map to the sysfs statistics names as ``dev_seq_printf_stats()``
+    (``net/core/net-procfs.c``) fills them: receive ``bytes packets errs drop fifo frame
+    compressed multicast``, transmit ``bytes packets errs drop fifo colls carrier
+    compressed``. A long name touches its colon and first number (``veth0123456789a:12``),
+    so the name is split at the colon (names cannot contain one). ``mtu``, ``is_up`` and
+    ``speed_mbps`` are not in this file and are left ``None``.
+    """
+    lines = _lines(data)
+    if len(lines) < 2 or "|" not in lines[0] or "|" not in lines[1]:
+        raise ParseError(
+            "not /proc/net/dev: expected two header lines",
+            source=source,
+            line_number=1,
+            line=lines[0] if lines else "",
+        )
+    result = []
+    for line_number, line in enumerate(lines[2:], start=3):
+        name, colon, counters = line.partition(":")
+        name = name.strip()
+        values = counters.split()
+        try:
+            if not colon or not name or len(values) != 16:
+                raise ValueError("expected 'name: ' and 16 counters")
+            numbers = [int(v) for v in values]
+        except ValueError as exc:
+            raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
+        result.append(
+            InterfaceStats(
+                name=name,
+                rx_bytes=numbers[0],
+                rx_packets=numbers[1],
+                rx_errors=numbers[2],
+                rx_dropped=numbers[3],
+                rx_fifo_errors=numbers[4],
+                rx_frame_errors=numbers[5],
+                rx_compressed=numbers[6],
+                multicast=numbers[7],
+                tx_bytes=numbers[8],
+                tx_packets=numbers[9],
+                tx_errors=numbers[10],
+                tx_dropped=numbers[11],
+                tx_fifo_errors=numbers[12],
+                collisions=numbers[13],
+                tx_carrier_errors=numbers[14],
+                tx_compressed=numbers[15],
+            )
+        )
+    return result
+
+
+def parse_snmp(data: str | bytes, *, source: str = "<string>") -> list[ProtocolStats]:
+    """Parse ``/proc/net/snmp`` or ``/proc/net/netstat``.
+
+    Both files are pairs of lines, a header and its values, each starting with the group
+    (``Tcp: RtoAlgorithm RtoMin ...`` then ``Tcp: 1 200 ...``). Columns come and go
+    between kernels, so every header is paired with its own values line and nothing is
+    read by position. Values are signed (``Tcp: MaxConn`` is -1).
+    """
+    lines = _lines(data)
+    result = []
+    if len(lines) % 2:
+        raise ParseError(
+            "a header line has no values line",
+            source=source,
+            line_number=len(lines),
+            line=lines[-1],
+        )
+    for index in range(0, len(lines), 2):
+        header, values = lines[index], lines[index + 1]
+        group, colon, names = header.partition(":")
+        value_group, value_colon, numbers = values.partition(":")
+        bad_line, bad_number = header, index + 1
+        try:
+            if not colon or not group or " " in group:
+                raise ValueError("expected 'Group: Name Name ...'")
+            bad_line, bad_number = values, index + 2
+            if not value_colon or value_group != group:
+                raise ValueError(f"expected the values line of group {group!r}")
+            keys = names.split()
+            counts = [int(v) for v in numbers.split()]
+            if len(keys) != len(counts):
+                raise ValueError(f"{len(keys)} names but {len(counts)} values")
+            if len(set(keys)) != len(keys):
+                bad_line, bad_number = header, index + 1
+                raise ValueError("a counter name is repeated")
+        except ValueError as exc:
+            raise ParseError(
+                str(exc), source=source, line_number=bad_number, line=bad_line
+            ) from exc
+        result.append(ProtocolStats(group=group, counters=dict(zip(keys, counts, strict=True))))
+    return result
+
+
+# /proc/net/snmp6 prints "<Group><Counter> <value>" with the group glued to the name
+# (Ip6InReceives, Icmp6InType133, UdpLite6InErrors); every group name ends in "6".
+_SNMP6_NAME = re.compile(r"([A-Za-z]+?6)([A-Za-z0-9_]+)")
+
+
+def parse_snmp6(data: str | bytes, *, source: str = "<string>") -> list[ProtocolStats]:
+    """Parse ``/proc/net/snmp6``: one ``Name value`` pair per line, read by name.
+
+    The group is the name up to and including its first ``6`` (``Ip6``, ``Icmp6``,
+    ``Udp6``, ``UdpLite6``); groups are returned in the order they first appear.
+    """
+    groups: dict[str, dict[str, int]] = {}
+    for line_number, line in enumerate(_lines(data), start=1):
+        fields = line.split()
+        match = _SNMP6_NAME.fullmatch(fields[0]) if len(fields) == 2 else None
+        try:
+            if match is None:
+                raise ValueError("expected '<Group6><Counter> <value>'")
+            value = int(fields[1])
+            counters = groups.setdefault(match[1], {})
+            if match[2] in counters:
+                raise ValueError(f"counter {fields[0]} is repeated")
+        except ValueError as exc:
+            raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
+        counters[match[2]] = value
+    return [ProtocolStats(group=group, counters=counters) for group, counters in groups.items()]
+
+
+def parse_socket_link(target: str) -> int | None:
+    """The socket inode of a ``/proc/<pid>/fd/<n>`` link target (``socket:[12345]``).
+
+    ``None`` for a link that is not a socket (a file, a pipe, ``anon_inode:...``).
+    """
+    if target.startswith("socket:[") and target.endswith("]"):
+        digits = target[8:-1]
+        if digits.isdigit() and digits.isascii():
+            return int(digits)
+    return None
+
+
+def parse_comm(data: str | bytes) -> str:
+    """The process name from ``/proc/<pid>/comm``: every character kept but the final newline.
+
+    ``comm`` can hold spaces, parentheses and any byte but NUL; bytes that are not UTF-8
+    survive as surrogate escapes (``os.fsencode`` gives the original bytes back).
+    """
+    text = _text(data)
+    return text[:-1] if text.endswith("\n") else text
