@@ -74,7 +74,8 @@ def resolve_kind(kind: str | Iterable[str]) -> frozenset[SocketTable]:
         items = list(names)
     except TypeError:
         raise UsageError(
-            f"kind must be a name or an iterable of names, not {type(kind).__name__}"
+            f"kind must be a name or an iterable of names, not {kind!r}; "
+            f"valid kinds: {', '.join(KINDS)}"
         ) from None
     for name in items:
         key = name.strip().lower() if isinstance(name, str) else None

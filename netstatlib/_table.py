@@ -164,9 +164,9 @@ def _cells(rows: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
 
 
 def _right_aligned(headers: list[str], body: list[list[str]]) -> list[bool]:
-    """Numeric columns (every cell digits or empty) are aligned to the right."""
+    """Numeric columns (every cell an integer or empty) are aligned to the right."""
     return [
-        bool(body) and all(row[i].isdigit() or row[i] == "" for row in body)
+        bool(body) and all(row[i].lstrip("-").isdigit() or row[i] == "" for row in body)
         for i in range(len(headers))
     ]
 

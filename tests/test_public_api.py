@@ -1,0 +1,86 @@
+"""The public face: exactly the documented names, typed results, no psutil on import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import netstatlib
+
+DOCUMENTED = {
+    "KINDS",
+    "AccessDeniedError",
+    "Connection",
+    "Counters",
+    "Endpoint",
+    "InterfaceStats",
+    "NetstatError",
+    "ParseError",
+    "Protocol",
+    "ProtocolStats",
+    "Route",
+    "RouteFlags",
+    "SourceNotFoundError",
+    "Table",
+    "TcpState",
+    "UnsupportedError",
+    "UsageError",
+    "__version__",
+    "connections",
+    "interface_stats",
+    "listening",
+    "protocol_stats",
+    "routes",
+}
+
+
+def test_all_is_exactly_the_documented_names() -> None:
+    assert set(netstatlib.__all__) == DOCUMENTED
+    assert len(netstatlib.__all__) == len(DOCUMENTED)
+
+
+def test_every_exported_name_exists_and_lives_in_a_private_module() -> None:
+    for name in netstatlib.__all__:
+        value = getattr(netstatlib, name)
+        module = getattr(value, "__module__", None)
+        if module is not None and name != "__version__" and not isinstance(value, dict):
+            assert module.startswith("netstatlib._"), (name, module)
+
+
+def test_backends_and_parsers_public_names() -> None:
+    from netstatlib import backends, parsers
+    from netstatlib.parsers import procfs
+
+    assert set(backends.__all__) >= {"Backend", "LinuxProcfs", "default_backend", "get_backend"}
+    assert parsers.__all__ == ["procfs"]
+    for name in procfs.__all__:
+        assert hasattr(procfs, name)
+
+
+def test_py_typed_is_shipped() -> None:
+    from importlib.resources import files
+
+    assert files("netstatlib").joinpath("py.typed").is_file()
+
+
+def test_error_tree_matches_builtins() -> None:
+    assert issubclass(netstatlib.ParseError, ValueError)
+    assert issubclass(netstatlib.UsageError, ValueError)
+    assert issubclass(netstatlib.UnsupportedError, NotImplementedError)
+    assert issubclass(netstatlib.AccessDeniedError, PermissionError)
+    assert issubclass(netstatlib.SourceNotFoundError, FileNotFoundError)
+    for error in (
+        netstatlib.ParseError,
+        netstatlib.UsageError,
+        netstatlib.UnsupportedError,
+        netstatlib.AccessDeniedError,
+        netstatlib.SourceNotFoundError,
+    ):
+        assert issubclass(error, netstatlib.NetstatError)
+    assert not issubclass(netstatlib.ParseError, netstatlib.UsageError)
+
+
+def test_import_does_not_import_psutil_on_linux() -> None:
+    code = "import sys, netstatlib; print('psutil' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,324 @@
+"""The query functions over a /proc folder written by the test (root= pointing at it)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+import netstatlib
+from netstatlib import Protocol, TcpState, UsageError
+from netstatlib.backends import LinuxProcfs, get_backend
+
+TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:0016 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 1001 1 0
+   1: 0100007F:0016 0200007F:D431 01 00000010:00000000 00:00000000 00000000  1000        0 1002 1 0
+   2: 0100007F:D432 0100007F:0016 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0
+"""
+TCP6 = """\
+  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000000000000:0277 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2001 1 0
+   1: 0000000000000000FFFF00000100007F:1F90 0000000000000000FFFF00000100007F:A000 01 00000000:00000000 00:00000000 00000000     0        0 2002 1 0
+"""
+UDP = """\
+   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  100: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 3001 2 0000000000000000 0
+  101: 0100007F:9C40 0100007F:0035 01 00000000:00000000 00:00000000 00000000     0        0 3002 2 0000000000000000 0
+"""
+RAW = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+    1: 00000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4001 2 0000000000000000 0
+"""
+UNIX = """\
+Num       RefCount Protocol Flags    Type St Inode Path
+0000000000000000: 00000002 00000000 00010000 0001 01  5001 /run/my socket
+0000000000000000: 00000002 00000000 00000000 0002 01  5002 @abstract
+0000000000000000: 00000003 00000000 00000000 0001 03  5003
+"""
+ROUTE = """\
+Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+eth0\t00000000\t0100000A\t0003\t0\t0\t100\t00000000\t0\t0\t0
+eth0\t0000000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+"""
+IPV6_ROUTE = """\
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo
+"""
+DEV = """\
+Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:    3193      29    0    0    0     0          0         0     3193      29    0    0    0     0       0          0
+  eth0: 1000 10 1 2 3 4 5 6 2000 20 7 8 9 10 11 12
+"""
+SNMP = """\
+Ip: Forwarding DefaultTTL
+Ip: 1 64
+Tcp: ActiveOpens MaxConn
+Tcp: 5 -1
+"""
+NETSTAT = """\
+TcpExt: SyncookiesSent
+TcpExt: 0
+"""
+SNMP6 = "Ip6InReceives                   \t7\nUdp6InDatagrams \t2\n"
+
+
+def write_proc(root: Path, files: dict[str, str]) -> Path:
+    net = root / "net"
+    net.mkdir(parents=True)
+    for name, text in files.items():
+        (net / name).write_text(text)
+    return root
+
+
+ALL_FILES = {
+    "tcp": TCP,
+    "tcp6": TCP6,
+    "udp": UDP,
+    "udp6": UDP.splitlines()[0] + "\n",
+    "raw": RAW,
+    "raw6": RAW.splitlines()[0] + "\n",
+    "unix": UNIX,
+    "route": ROUTE,
+    "ipv6_route": IPV6_ROUTE,
+    "dev": DEV,
+    "snmp": SNMP,
+    "netstat": NETSTAT,
+    "snmp6": SNMP6,
+}
+
+
+@pytest.fixture
+def proc(tmp_path: Path) -> LinuxProcfs:
+    return LinuxProcfs(root=write_proc(tmp_path / "proc", ALL_FILES))
+
+
+def test_connections_default_kind_is_tcp_and_udp(proc: LinuxProcfs) -> None:
+    rows = netstatlib.connections(backend=proc)
+    assert isinstance(rows, netstatlib.Table)
+    assert {row.protocol for row in rows} == {Protocol.TCP, Protocol.UDP}
+    assert len(rows) == 3 + 2 + 2
+
+
+def test_rows_decode_addresses_states_and_queues(proc: LinuxProcfs) -> None:
+    rows = netstatlib.connections("tcp4", backend=proc, processes=False)
+    listener, established, time_wait = rows
+    assert str(listener.local) == "127.0.0.1:22"
+    assert listener.remote is None
+    assert listener.state is TcpState.LISTEN
+    assert listener.recv_queue == 3
+    assert str(established.remote) == "127.0.0.2:54321"
+    assert established.send_queue == 16
+    assert established.uid == 1000
+    assert time_wait.state is TcpState.TIME_WAIT
+    assert time_wait.pids is None
+
+
+def test_ipv4_mapped_rows_from_tcp6(proc: LinuxProcfs) -> None:
+    rows = netstatlib.connections("tcp6", backend=proc)
+    assert rows[0].family is socket.AF_INET6
+    assert str(rows[0].local) == "[::]:631"
+    assert rows[1].local is not None and rows[1].local.is_ipv4_mapped
+    assert str(rows[1].local.unmapped()) == "127.0.0.1:8080"
+
+
+def test_only_the_files_the_kind_needs_are_read(tmp_path: Path) -> None:
+    # Only tcp and tcp6 exist: "tcp" works; "udp" (udp is required) reports the missing file.
+    backend = LinuxProcfs(root=write_proc(tmp_path / "p", {"tcp": TCP, "tcp6": TCP6}))
+    assert len(netstatlib.connections("tcp", backend=backend)) == 5
+    with pytest.raises(netstatlib.SourceNotFoundError, match="net/udp"):
+        netstatlib.connections("udp", backend=backend)
+
+
+def test_missing_optional_files_give_no_rows(tmp_path: Path) -> None:
+    backend = LinuxProcfs(root=write_proc(tmp_path / "p", {"tcp": TCP}))
+    assert len(netstatlib.connections(["tcp4", "tcp6"], backend=backend)) == 3
+    assert len(netstatlib.connections("udplite", backend=backend)) == 0
+
+
+def test_listening_is_listeners_and_unconnected_datagram_sockets(proc: LinuxProcfs) -> None:
+    rows = netstatlib.listening("all", backend=proc)
+    described = {(row.protocol, str(row.local) if row.local else row.path) for row in rows}
+    assert described == {
+        (Protocol.TCP, "127.0.0.1:22"),
+        (Protocol.TCP, "[::]:631"),
+        (Protocol.UDP, "0.0.0.0:53"),
+        (Protocol.RAW, "0.0.0.0:1"),
+        (Protocol.UNIX, "/run/my socket"),
+    }
+    raw = next(row for row in rows if row.protocol is Protocol.RAW)
+    assert raw.ip_protocol == 1
+
+
+def test_unix_rows(proc: LinuxProcfs) -> None:
+    rows = netstatlib.connections("unix", backend=proc)
+    assert [row.path for row in rows] == ["/run/my socket", "@abstract", None]
+    assert [row.socket_type for row in rows] == [
+        socket.SOCK_STREAM,
+        socket.SOCK_DGRAM,
+        socket.SOCK_STREAM,
+    ]
+    assert [row.state for row in rows] == [TcpState.LISTEN, None, TcpState.ESTABLISHED]
+
+
+def test_where_filters_after_the_backend(proc: LinuxProcfs) -> None:
+    rows = netstatlib.connections(
+        "all", backend=proc, where=lambda row: row.state is TcpState.ESTABLISHED
+    )
+    assert len(rows) == 4
+    assert all(row.state is TcpState.ESTABLISHED for row in rows)
+
+
+def test_where_must_be_callable(proc: LinuxProcfs) -> None:
+    with pytest.raises(UsageError, match="where must be a callable"):
+        netstatlib.connections(backend=proc, where="tcp")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["tcp7", "", "inet5", 4])
+def test_unknown_kind_names_the_valid_ones(proc: LinuxProcfs, kind: object) -> None:
+    with pytest.raises(UsageError, match="valid kinds: tcp4"):
+        netstatlib.connections(kind, backend=proc)  # type: ignore[arg-type]
+
+
+def test_kind_iterables_and_case(proc: LinuxProcfs) -> None:
+    rows = netstatlib.connections(("TCP4", "udp4"), backend=proc)
+    assert {(row.protocol, row.family) for row in rows} == {
+        (Protocol.TCP, socket.AF_INET),
+        (Protocol.UDP, socket.AF_INET),
+    }
+    with pytest.raises(UsageError):
+        netstatlib.connections([], backend=proc)
+
+
+def test_kinds_cover_psutils_names() -> None:
+    psutil_kinds = {"inet", "inet4", "inet6", "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"}
+    assert psutil_kinds | {"unix", "all", "udplite", "raw"} <= set(netstatlib.KINDS)
+
+
+def test_routes_and_family(proc: LinuxProcfs) -> None:
+    rows = netstatlib.routes(backend=proc)
+    assert [str(row.destination) for row in rows] == ["0.0.0.0/0", "10.0.0.0/24", "::/0"]
+    assert [row.is_default for row in rows] == [True, False, False]
+    assert str(rows[0].gateway) == "10.0.0.1"
+    assert rows[1].gateway is None
+    assert len(netstatlib.routes(family=socket.AF_INET6, backend=proc)) == 1
+    assert len(netstatlib.routes(family=4, backend=proc)) == 2
+    assert len(netstatlib.routes(family="inet6", backend=proc)) == 1
+    with pytest.raises(UsageError, match="family"):
+        netstatlib.routes(family=5, backend=proc)
+
+
+def test_interface_stats_from_a_captured_root_have_no_sysfs_fields(proc: LinuxProcfs) -> None:
+    rows = netstatlib.interface_stats(backend=proc, where=lambda row: row.name == "eth0")
+    (eth0,) = rows
+    assert (eth0.rx_bytes, eth0.rx_packets, eth0.multicast, eth0.tx_compressed) == (1000, 10, 6, 12)
+    assert eth0.mtu is None and eth0.is_up is None and eth0.speed_mbps is None
+
+
+def test_protocol_stats_from_all_three_files(proc: LinuxProcfs) -> None:
+    rows = netstatlib.protocol_stats(backend=proc)
+    assert [row.group for row in rows] == ["Ip", "Tcp", "TcpExt", "Ip6", "Udp6"]
+    tcp = next(row for row in rows if row.group == "Tcp")
+    assert tcp["MaxConn"] == -1
+
+
+def test_malformed_file_raises_parse_error_with_path_and_line(tmp_path: Path) -> None:
+    bad = TCP + "   3: 0100007F:ZZZZ 00000000:0000 0A 00000000:00000000 00:0 0 0 0 9\n"
+    backend = LinuxProcfs(root=write_proc(tmp_path / "p", {"tcp": bad}))
+    with pytest.raises(netstatlib.ParseError) as info:
+        netstatlib.connections("tcp4", backend=backend)
+    assert info.value.source == str(tmp_path / "p" / "net" / "tcp")
+    assert info.value.line_number == 5
+    assert info.value.line is not None and "ZZZZ" in info.value.line
+
+
+def _raises_in_unprivileged_child(root: Path) -> str:
+    """Run the query in a forked child that dropped root; return the exception's name."""
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (runs in the child)
+        os.close(read_end)
+        outcome = "no error"
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            netstatlib.connections("tcp4", backend=LinuxProcfs(root=root))
+        except netstatlib.AccessDeniedError as exc:
+            outcome = f"AccessDeniedError {exc.path}"
+        except BaseException as exc:
+            outcome = type(exc).__name__
+        os.write(write_end, outcome.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        outcome = pipe.read().decode()
+    os.waitpid(child, 0)
+    return outcome
+
+
+def test_unreadable_file_is_access_denied(tmp_path: Path) -> None:
+    root = write_proc(tmp_path / "p", {"tcp": TCP})
+    (root / "net" / "tcp").chmod(0)
+    if os.geteuid() == 0:
+        outcome = _raises_in_unprivileged_child(root)
+        assert outcome == f"AccessDeniedError {root / 'net' / 'tcp'}"
+    else:
+        with pytest.raises(netstatlib.AccessDeniedError, match="net/tcp"):
+            netstatlib.connections("tcp4", backend=LinuxProcfs(root=root))
+
+
+def test_missing_root_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(netstatlib.SourceNotFoundError):
+        netstatlib.routes(backend=LinuxProcfs(root=tmp_path / "nothing"))
+
+
+def test_backend_by_name_and_bad_backends() -> None:
+    assert isinstance(get_backend("linux"), LinuxProcfs)
+    with pytest.raises(UsageError, match="unknown backend"):
+        netstatlib.routes(backend="solaris")
+    with pytest.raises(UsageError, match="backend must be"):
+        netstatlib.routes(backend=42)  # type: ignore[arg-type]
+
+
+def test_bad_pid_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        LinuxProcfs(pid=-3)
+
+
+def test_pid_reads_that_process_namespace_files(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    (root / "4242" / "net").mkdir(parents=True)
+    (root / "4242" / "net" / "tcp").write_text(TCP)
+    rows = netstatlib.connections("tcp4", backend=LinuxProcfs(root=root, pid=4242))
+    assert len(rows) == 3
+
+
+class RecordingBackend(LinuxProcfs):
+    """A LinuxProcfs that records which rows reached the process lookup."""
+
+    looked_up: list[int]
+
+    def socket_owners(self, inodes=None):  # type: ignore[no-untyped-def]
+        self.looked_up = sorted(inodes or ())
+        return {1001: (3, 7)}
+
+    def process_name(self, pid: int) -> str | None:
+        return {3: "sshd (main)"}.get(pid)
+
+
+def test_processes_looked_up_only_for_surviving_rows(tmp_path: Path) -> None:
+    backend = RecordingBackend(root=write_proc(tmp_path / "p", ALL_FILES))
+    rows = netstatlib.listening("tcp4", backend=backend)
+    assert backend.looked_up == [1001]  # the established row and TIME_WAIT were not looked up
+    (row,) = rows
+    assert row.pids == (3, 7)
+    assert row.process == "sshd (main)"
+
+
+def test_no_lookup_without_processes(tmp_path: Path) -> None:
+    backend = RecordingBackend(root=write_proc(tmp_path / "p", ALL_FILES))
+    rows = netstatlib.connections("tcp4", backend=backend, processes=False)
+    assert not hasattr(backend, "looked_up")
+    assert all(row.pids is None for row in rows)
