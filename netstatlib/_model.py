@@ -159,25 +159,44 @@ class Connection:
     (disconnecting) or ``None`` (not connected).
 
     ``pids`` is every process that holds the socket, sorted; ``None`` when processes were
-    not looked up, ``()`` when they were and no readable process holds it (it belongs to
-    the kernel, or to processes the current user cannot inspect). ``process`` is the name
+    not looked up (or could not be: a captured ``/proc`` without process folders), ``()``
+    when they were and no inspectable process holds it (it belongs to the kernel, or to
+    processes the current user cannot inspect). ``process`` is the name
     (``/proc/<pid>/comm``) of the first of them.
     """
 
     protocol: Protocol
+    """Which socket table the row is from: TCP, UDP, UDP-Lite, raw or UNIX."""
     family: socket.AddressFamily
+    """``AF_INET``, ``AF_INET6`` or ``AF_UNIX``."""
     local: Endpoint | None
+    """Local address and port; ``None`` for UNIX sockets (see :attr:`path`)."""
     remote: Endpoint | None
+    """Peer address and port; ``None`` when not connected (a listener, an unconnected
+    UDP socket) and for UNIX sockets."""
     state: TcpState | None
+    """TCP state; for UDP/UDP-Lite/raw ``None`` (unconnected) or ``ESTABLISHED``."""
     pids: tuple[int, ...] | None = None
+    """Every process holding the socket, sorted; ``()`` if none was found among the
+    processes that could be inspected, ``None`` if processes were not looked up."""
     process: str | None = None
+    """Name of the first process in :attr:`pids` (``/proc/<pid>/comm``), exact."""
     uid: int | None = None
+    """Owner uid of the socket; ``None`` for a TIME_WAIT entry, which has no owner."""
     inode: int | None = None
+    """Socket inode (what ``/proc/<pid>/fd`` links to); ``None`` for TIME_WAIT and
+    SYN_RECV entries, which are not sockets yet or any more."""
     recv_queue: int | None = None
+    """Bytes received and not yet read (for a listener: connections waiting to be
+    accepted)."""
     send_queue: int | None = None
+    """Bytes sent and not yet acknowledged (TCP) or queued for sending (UDP)."""
     path: str | None = None
+    """UNIX socket path; abstract names start with ``@``; ``None`` for unnamed sockets."""
     socket_type: socket.SocketKind | None = None
+    """UNIX socket type (``SOCK_STREAM``, ``SOCK_DGRAM``, ``SOCK_SEQPACKET``)."""
     ip_protocol: int | None = None
+    """For raw sockets, the IP protocol number served (1 for ICMP, 58 for ICMPv6)."""
 
     @property
     def is_listening(self) -> bool:
@@ -223,9 +242,12 @@ class Route:
     """One routing table entry.
 
     ``gateway`` is ``None`` for an on-link route; ``interface`` is ``None`` for a route
-    without a device (an IPv4 blackhole route, which ``/proc/net/route`` prints as ``*``).
-    ``mtu``, ``window`` and ``irtt`` are ``None`` when the route does not set them.
-    ``source`` is the IPv6 source prefix of a source-specific route (``None`` otherwise).
+    without a device (IPv4 blackhole, unreachable and prohibit routes, which
+    ``/proc/net/route`` prints as ``*``). ``mtu``, ``window`` and ``irtt`` are the
+    kernel's columns of that name and ``None`` when the route does not set them; mind
+    that the kernel's IPv4 ``MTU`` column is the route's advertised MSS plus 40
+    (``ip route ... advmss 1360`` shows as 1400), not ``ip route ... mtu``. ``source``
+    is the IPv6 source prefix of a source-specific route (``None`` otherwise).
     """
 
     family: socket.AddressFamily
@@ -257,7 +279,11 @@ class InterfaceStats:
     """Traffic counters of one network interface.
 
     The sixteen counters of ``/proc/net/dev`` carry the names of
-    ``/sys/class/net/<name>/statistics/``. ``mtu``, ``is_up`` (administratively up and
+    ``/sys/class/net/<name>/statistics/``. Three of the kernel's columns are sums
+    (``dev_seq_printf_stats()``): ``rx_dropped`` includes ``rx_missed_errors``,
+    ``rx_frame_errors`` includes the length, overrun and CRC errors, and
+    ``tx_carrier_errors`` includes the aborted, window and heartbeat errors, so they can
+    be larger than the sysfs file of the same name. ``mtu``, ``is_up`` (administratively up and
     with carrier, psutil's ``isup``) and ``speed_mbps`` come from ``/sys/class/net`` and
     are ``None`` where it does not tell (no sysfs for that network namespace, a virtual
     device without a speed).

@@ -32,7 +32,7 @@ __all__ = ["Table"]
 
 R = TypeVar("R")
 
-_REPR_ROWS = 40  # rows shown by repr() and in Jupyter before the table is elided
+_REPR_LINES = 40  # table lines shown by repr() and in Jupyter before the rest is elided
 
 
 def safe_text(text: str) -> str:
@@ -264,38 +264,47 @@ class Table(Sequence[R], Generic[R]):
     def __hash__(self) -> int:
         return hash(self._rows)
 
-    def to_text(self, max_rows: int | None = None) -> str:
-        """The aligned text table; with ``max_rows``, later rows are summarised in one line."""
+    def to_text(self, max_lines: int | None = None) -> str:
+        """The aligned text table; with ``max_lines``, lines past it are summarised."""
         if not self._rows:
             return "(no rows)"
-        shown = self._rows if max_rows is None else self._rows[:max_rows]
-        headers, body = _cells(shown)
+        headers, body = _cells(self._rows)
+        hidden = 0
+        if max_lines is not None and len(body) > max_lines:
+            hidden = len(body) - max_lines
+            body = body[:max_lines]
         text = format_table(headers, body)
-        hidden = len(self._rows) - len(shown)
-        if hidden > 0:
-            text += f"\n... {hidden} more rows ({len(self._rows)} in all)"
+        if hidden:
+            text += f"\n... {hidden} more lines"
         return text
 
     def __str__(self) -> str:
         return self.to_text()
 
+    def _summary(self) -> str:
+        count = len(self._rows)
+        if not count:
+            return "<Table: no records>"
+        kind = type(self._rows[0]).__name__
+        return f"<Table: {count} {kind} record{'' if count == 1 else 's'}>"
+
     def __repr__(self) -> str:
-        kind = type(self._rows[0]).__name__ if self._rows else "record"
-        return f"<Table of {len(self._rows)} {kind} rows>\n{self.to_text(_REPR_ROWS)}"
+        return f"{self._summary()}\n{self.to_text(_REPR_LINES)}"
 
     def _repr_html_(self) -> str:
         if not self._rows:
             return "<p><em>(no rows)</em></p>"
-        shown = self._rows[:_REPR_ROWS]
-        headers, body = _cells(shown)
+        headers, body = _cells(self._rows)
+        more = len(body) - _REPR_LINES
+        body = body[:_REPR_LINES]
         head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
         rows = "".join(
             "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
             for row in body
         )
-        more = len(self._rows) - len(shown)
-        note = f"<p>... {more} more rows ({len(self._rows)} in all)</p>" if more > 0 else ""
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}"
+        note = f"<p>... {more} more lines</p>" if more > 0 else ""
+        caption = f"<caption>{html.escape(self._summary())}</caption>"
+        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}"
 
     def to_dicts(self, *, plain: bool = False) -> list[dict[str, Any]]:
         """One dict per record, keyed by field name.
@@ -308,7 +317,14 @@ class Table(Sequence[R], Generic[R]):
         return [record_dict(row, plain=plain) for row in self._rows]
 
     def to_pandas(self) -> Any:
-        """A ``pandas.DataFrame`` with one row per record (pandas must be installed)."""
+        """A ``pandas.DataFrame`` with one row per record (pandas must be installed).
+
+        Integer columns that may hold ``None`` use pandas' nullable ``Int64`` (a missing
+        uid stays missing instead of turning the column into floats), booleans
+        ``boolean``; addresses, endpoints and enums stay Python objects so nothing is
+        lost. A table of :class:`ProtocolStats` becomes the long form, one row per
+        counter, with the columns ``group``, ``counter`` and ``value``.
+        """
         try:
             import pandas  # type: ignore[import-untyped,unused-ignore]
         except ImportError as exc:
@@ -316,4 +332,26 @@ class Table(Sequence[R], Generic[R]):
                 "Table.to_pandas() needs pandas, which netstatlib does not depend on: "
                 "pip install pandas"
             ) from exc
-        return pandas.DataFrame(self.to_dicts())
+        if self._rows and isinstance(self._rows[0], ProtocolStats):
+            long = [
+                (row.group, name, value)
+                for row in self._rows
+                if isinstance(row, ProtocolStats)
+                for name, value in row.counters.items()
+            ]
+            return pandas.DataFrame(long, columns=["group", "counter", "value"])
+        records = self.to_dicts()
+        names = list(records[0]) if records else []
+        columns = {}
+        for name in names:
+            values = [record[name] for record in records]
+            present = [value for value in values if value is not None]
+            dtype: str | type[object]
+            if present and all(type(value) is bool for value in present):
+                dtype = "boolean"
+            elif present and all(type(value) is int for value in present):
+                dtype = "Int64"
+            else:
+                dtype = object
+            columns[name] = pandas.Series(values, dtype=dtype)
+        return pandas.DataFrame(columns)

@@ -322,3 +322,17 @@ def test_no_lookup_without_processes(tmp_path: Path) -> None:
     rows = netstatlib.connections("tcp4", backend=backend, processes=False)
     assert not hasattr(backend, "looked_up")
     assert all(row.pids is None for row in rows)
+
+
+def test_a_capture_without_process_folders_leaves_owners_unknown(proc: LinuxProcfs) -> None:
+    rows = netstatlib.connections("tcp4", backend=proc, processes=True)
+    assert all(row.pids is None and row.process is None for row in rows)
+
+
+def test_time_wait_rows_have_no_inode_and_no_owner(proc: LinuxProcfs) -> None:
+    rows = netstatlib.connections("tcp4", backend=proc, processes=False)
+    time_wait = rows[2]
+    assert time_wait.state is TcpState.TIME_WAIT
+    assert time_wait.inode is None
+    assert time_wait.uid is None
+    assert rows[1].uid == 1000

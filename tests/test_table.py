@@ -94,15 +94,24 @@ def test_terminal_escapes_in_names_are_shown_escaped() -> None:
 def test_repr_elides_long_tables_and_names_the_record_type() -> None:
     many = Table([ROWS[0]] * 100)
     text = repr(many)
-    assert text.startswith("<Table of 100 Connection rows>")
-    assert "... 60 more rows (100 in all)" in text
+    assert text.startswith("<Table: 100 Connection records>")
+    assert "... 60 more lines" in text
     assert len(text.splitlines()) == 1 + 1 + 40 + 1
     assert str(Table([])) == "(no rows)"
+    assert repr(Table([])).startswith("<Table: no records>")
+    assert repr(Table(ROWS[:1])).startswith("<Table: 1 Connection record>\n")
+
+
+def test_repr_elides_by_printed_line_not_by_record() -> None:
+    stats = ProtocolStats(group="TcpExt", counters={f"C{i}": i for i in range(100)})
+    text = repr(Table([stats]))
+    assert len(text.splitlines()) == 1 + 1 + 40 + 1
+    assert text.endswith("... 60 more lines")
 
 
 def test_html_for_jupyter_is_escaped() -> None:
     html = Table(ROWS)._repr_html_()
-    assert html.startswith("<table>")
+    assert html.startswith("<table><caption>&lt;Table: 3 Connection records&gt;</caption>")
     assert "<th>Proto</th>" in html
     assert "\x1b" not in html
 
@@ -160,3 +169,4 @@ def test_to_pandas_without_pandas_says_what_to_install() -> None:
     else:
         frame = Table(ROWS).to_pandas()
         assert list(frame["process"])[:1] == ["sshd"]
+        assert str(frame["inode"].dtype) == "Int64"

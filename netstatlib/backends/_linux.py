@@ -35,6 +35,9 @@ SOCKET_FILES: dict[SocketTable, tuple[str, bool]] = {
     (Protocol.UNIX, _UNIX): ("unix", True),
 }
 
+# O_DIRECTORY does not exist on Windows, where a captured /proc may be read too.
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
 # Bits of /sys/class/net/<dev>/flags (include/uapi/linux/if.h).
 _IFF_UP = 0x1
 
@@ -156,7 +159,10 @@ class LinuxProcfs:
 
     def _attach_processes(self, rows: list[Connection]) -> None:
         wanted = {row.inode for row in rows if row.inode}
+        # Rows without an inode (TIME_WAIT, SYN_RECV) belong to no process: no walk needed.
         owners = self.socket_owners(wanted) if wanted else {}
+        if owners is None:
+            return  # no process could be inspected: owners stay unknown (None)
         names: dict[int, str | None] = {}
         no_owner: tuple[int, ...] = ()
         set_field = object.__setattr__
@@ -173,13 +179,18 @@ class LinuxProcfs:
             set_field(row, "pids", pids)
             set_field(row, "process", name)
 
-    def socket_owners(self, inodes: Collection[int] | None = None) -> dict[int, tuple[int, ...]]:
+    def socket_owners(
+        self, inodes: Collection[int] | None = None
+    ) -> dict[int, tuple[int, ...]] | None:
         """Map socket inode to the sorted pids holding it, by one walk of ``<root>/*/fd``.
 
         With ``inodes``, only those sockets are reported. Processes that vanish or cannot
-        be read mid-walk are skipped: that is normal on a live host.
+        be read mid-walk are skipped: that is normal on a live host. ``None`` means no
+        process could be inspected at all (a captured ``/proc`` without process folders),
+        so ownership is unknown rather than "no owner".
         """
         found: dict[int, list[int]] = {}
+        inspected = 0
         try:
             entries = os.listdir(self.root)
         except OSError as exc:
@@ -190,7 +201,7 @@ class LinuxProcfs:
             if not entry.isdigit():
                 continue
             try:
-                fd_dir = os.open(f"{self.root}/{entry}/fd", os.O_RDONLY | os.O_DIRECTORY)
+                fd_dir = os.open(f"{self.root}/{entry}/fd", _DIRECTORY_FLAGS)
             except OSError:
                 continue
             try:
@@ -198,6 +209,7 @@ class LinuxProcfs:
                     fds = os.listdir(fd_dir)
                 except OSError:
                     continue
+                inspected += 1
                 pid = int(entry)
                 for fd in fds:
                     try:
@@ -214,6 +226,8 @@ class LinuxProcfs:
                         pids.append(pid)
             finally:
                 os.close(fd_dir)
+        if not inspected:
+            return None
         return {inode: tuple(sorted(pids)) for inode, pids in found.items()}
 
     def process_name(self, pid: int) -> str | None:
@@ -248,9 +262,25 @@ class LinuxProcfs:
         assert data is not None
         stats = procfs.parse_dev(data, source=path)
         sysfs = self._sysfs_dir()
-        if sysfs is None:
+        if sysfs is None or not self._sysfs_matches(sysfs, stats):
             return stats
         return [self._with_sysfs(record, sysfs) for record in stats]
+
+    def _sysfs_matches(self, sysfs: str, stats: list[InterfaceStats]) -> bool:
+        """Whether ``sysfs`` shows the same devices as ``net/dev``.
+
+        sysfs shows the network namespace it was mounted in, which is not always the one
+        being read: after a bare ``unshare -n`` the process sits in a new namespace under
+        the old ``/sys``. Only an explicitly given folder is trusted without this check;
+        for the automatic choice, a different set of device names means "not ours".
+        """
+        if self._sys_class_net != "auto":
+            return True
+        try:
+            names = set(os.listdir(sysfs))
+        except OSError:
+            return False
+        return names == {record.name for record in stats}
 
     def _sysfs_dir(self) -> str | None:
         choice = self._sys_class_net

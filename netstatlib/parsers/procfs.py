@@ -23,7 +23,7 @@ from typing import Literal
 
 import netaddr
 
-from .._errors import ParseError
+from .._errors import ParseError, UsageError
 from .._model import (
     Connection,
     Endpoint,
@@ -55,6 +55,7 @@ _AF_INET6 = socket.AddressFamily.AF_INET6
 _AF_UNIX = socket.AddressFamily.AF_UNIX
 
 _TCP_CLOSE = 7
+_TIME_WAIT = TcpState.TIME_WAIT
 
 
 @contextlib.contextmanager
@@ -197,7 +198,7 @@ def parse_inet_sockets(
     the machine the text came from.
     """
     if protocol is Protocol.UNIX:
-        raise ValueError("UNIX sockets are parsed by parse_unix_sockets()")
+        raise UsageError("UNIX sockets are parsed by parse_unix_sockets()")
     if family is _AF_INET:
         decode = _ipv4_decoder(byteorder)
         unspecified = "00000000"
@@ -205,7 +206,7 @@ def parse_inet_sockets(
         decode = _ipv6_decoder(byteorder)
         unspecified = "0" * 32
     else:
-        raise ValueError(f"family must be AF_INET or AF_INET6, not {family!r}")
+        raise UsageError(f"family must be AF_INET or AF_INET6, not {family!r}")
     lines = _lines(data)
     _check_header(lines, "local_address", source)
 
@@ -219,7 +220,7 @@ def parse_inet_sockets(
     endpoints: dict[str, Endpoint | None] = {}
     states: dict[str, TcpState | None] = {}
     queues: dict[str, tuple[int, int]] = {}
-    uids: dict[str, int] = {}
+    uids: dict[str, int | None] = {}
     result: list[Connection] = []
     append = result.append
     line_number = 1
@@ -269,6 +270,13 @@ def parse_inet_sockets(
                     uid = uids[uid_field]
                 except KeyError:
                     uid = uids[uid_field] = int(uid_field)
+                inode: int | None = int(fields[9])
+                if not inode:
+                    # A TIME_WAIT or SYN_RECV entry is not a socket: it has no inode, and
+                    # a TIME_WAIT one has no owner either (get_timewait4_sock() prints 0s).
+                    inode = None
+                    if state is _TIME_WAIT:
+                        uid = None
                 append(
                     conn(
                         protocol=protocol,
@@ -277,7 +285,7 @@ def parse_inet_sockets(
                         remote=remote,
                         state=state,
                         uid=uid,
-                        inode=int(fields[9]),
+                        inode=inode,
                         recv_queue=recv_queue,
                         send_queue=send_queue,
                         ip_protocol=local.port if is_raw else None,
