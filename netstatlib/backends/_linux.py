@@ -77,11 +77,11 @@ class LinuxProcfs:
     ``root`` is the ``/proc`` to read: the live one (default), a host's ``/proc`` mounted
     into a container, or a folder holding a captured copy of the files. With ``pid``, the
     network files come from ``<root>/<pid>/net/``, which is that process's network
-    namespace. ``sys_class_net`` is where interface attributes (MTU, up, speed) are read;
-    ``None`` reads none; ``"auto"`` (the default) means ``/sys/class/net`` when ``root``
-    is the live ``/proc`` and the network namespace read is this process's own (sysfs
-    shows the namespace it was mounted in), and nowhere otherwise, which leaves those
-    fields ``None``. ``byteorder`` is the byte
+    namespace. ``sys_class_net`` says where interface attributes (MTU, up, speed)
+    come from: a folder laid out like ``/sys/class/net`` (a capture); ``None`` for
+    nowhere; ``"auto"`` (the default) asks the kernel for this process's own namespace
+    (``ioctl`` for MTU and up, ``/sys/class/net`` for the speed once it is shown to be
+    this namespace's) and leaves the fields ``None`` for another namespace or a capture. ``byteorder`` is the byte
     order of the machine the files came from.
 
     Process owners are found by one walk of ``<root>/*/fd`` per query, only when asked and
@@ -256,65 +256,41 @@ class LinuxProcfs:
         return result
 
     def interface_stats(self) -> list[InterfaceStats]:
-        """Counters from ``net/dev``, with MTU, up and speed from sysfs where it applies."""
+        """Counters from ``net/dev``, with MTU, up and speed where they can be known.
+
+        For this process's own network namespace, MTU and up/running come from the
+        kernel by ``ioctl`` on a socket (exact for this namespace, as ``ip link`` and
+        psutil see it) and the speed from ``/sys/class/net`` once that is shown to be
+        this namespace's sysfs. An explicit ``sys_class_net`` folder is read as given.
+        """
         path = os.path.join(self.net_dir, "dev")
         data = _read(path)
         assert data is not None
         stats = procfs.parse_dev(data, source=path)
-        sysfs = self._sysfs_dir()
-        if sysfs is None or not self._sysfs_matches(sysfs, stats):
-            return stats
-        return [self._with_sysfs(record, sysfs) for record in stats]
-
-    def _sysfs_matches(self, sysfs: str, stats: list[InterfaceStats]) -> bool:
-        """Whether ``sysfs`` shows the same devices as ``net/dev``.
-
-        sysfs shows the network namespace it was mounted in, which is not always the one
-        being read: after a bare ``unshare -n`` the process sits in a new namespace under
-        the old ``/sys``. Only an explicitly given folder is trusted without this check;
-        for the automatic choice, a different set of device names means "not ours".
-        """
-        if self._sys_class_net != "auto":
-            return True
-        try:
-            names = set(os.listdir(sysfs))
-        except OSError:
-            return False
-        return names == {record.name for record in stats}
-
-    def _sysfs_dir(self) -> str | None:
         choice = self._sys_class_net
         if choice is None:
-            return None
+            return stats
         if choice != "auto":
-            return os.fspath(choice)
-        if os.path.realpath(self.root) != "/proc":
-            return None
-        if self.pid is not None:
-            try:
-                theirs = os.stat(f"/proc/{self.pid}/ns/net").st_ino
-                ours = os.stat("/proc/self/ns/net").st_ino
-            except OSError:
-                return None
-            if theirs != ours:
-                return None
-        return "/sys/class/net"
+            folder = os.fspath(choice)
+            return [_with_sysfs(record, folder) for record in stats]
+        if not self._reads_own_namespace():
+            return stats
+        links = _ioctl_links([record.name for record in stats])
+        sysfs_is_ours = _sysfs_matches(_LIVE_SYSFS, links)
+        return [_with_live_link(record, links, sysfs_is_ours) for record in stats]
 
-    @staticmethod
-    def _with_sysfs(record: InterfaceStats, sysfs: str) -> InterfaceStats:
-        base = os.path.join(sysfs, record.name)
-        if not os.path.isdir(base):
-            return record
-        flags = _read_sysfs_int(os.path.join(base, "flags"))
-        carrier = _read_sysfs_int(os.path.join(base, "carrier"))
-        speed = _read_sysfs_int(os.path.join(base, "speed"))
-        is_up = None if flags is None else bool(flags & _IFF_UP) and carrier == 1
-        return attrs.evolve(
-            record,
-            mtu=_read_sysfs_int(os.path.join(base, "mtu")),
-            is_up=is_up,
-            speed_mbps=speed if speed is not None and speed > 0 else None,
-        )
+    def _reads_own_namespace(self) -> bool:
+        """Whether the files read describe this process's own network namespace."""
+        if os.path.realpath(self.root) != "/proc":
+            return False
+        if self.pid is None:
+            return True
+        try:
+            theirs = os.stat(f"/proc/{self.pid}/ns/net").st_ino
+            ours = os.stat("/proc/self/ns/net").st_ino
+        except OSError:
+            return False
+        return theirs == ours
 
     def protocol_stats(self) -> list[ProtocolStats]:
         """Every group of ``net/snmp``, ``net/netstat`` and ``net/snmp6``, in that order."""
@@ -327,3 +303,113 @@ class LinuxProcfs:
             parse = procfs.parse_snmp6 if filename == "snmp6" else procfs.parse_snmp
             result.extend(parse(data, source=path))
         return result
+
+
+# -- interface attributes --------------------------------------------------------------
+
+_LIVE_SYSFS = "/sys/class/net"
+
+# ioctl requests of include/uapi/linux/sockios.h; struct ifreq is a 16-byte name and a
+# 24-byte union on 64-bit Linux (the int or short answer sits at offset 16).
+_SIOCGIFFLAGS = 0x8913
+_SIOCGIFMTU = 0x8921
+_SIOCGIFINDEX = 0x8933
+_IFREQ_SIZE = 40
+_IFF_RUNNING = 0x40
+
+
+@attrs.frozen
+class _Link:
+    index: int
+    mtu: int
+    flags: int
+
+
+def _ioctl_links(names: list[str]) -> dict[str, _Link]:
+    """Index, MTU and flags of each device of this process's network namespace.
+
+    The flags are ``dev_get_flags()``, which adds ``IFF_RUNNING`` (up with carrier) to
+    what ``/sys/class/net/<dev>/flags`` shows. Devices that vanish meanwhile are left out.
+    """
+    import fcntl  # Linux only; imported here so that captures can be read anywhere
+
+    links: dict[str, _Link] = {}
+    try:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError:
+        return links
+    with probe:
+        for name in names:
+            encoded = os.fsencode(name)
+            if len(encoded) >= 16:
+                continue
+            request = encoded.ljust(_IFREQ_SIZE, b"\0")
+            try:
+                index = fcntl.ioctl(probe, _SIOCGIFINDEX, request)
+                mtu = fcntl.ioctl(probe, _SIOCGIFMTU, request)
+                flags = fcntl.ioctl(probe, _SIOCGIFFLAGS, request)
+            except OSError:
+                continue
+            links[name] = _Link(
+                index=int.from_bytes(index[16:20], sys.byteorder, signed=True),
+                mtu=int.from_bytes(mtu[16:20], sys.byteorder, signed=True),
+                flags=int.from_bytes(flags[16:18], sys.byteorder),
+            )
+    return links
+
+
+def _sysfs_matches(sysfs: str, links: dict[str, _Link]) -> bool:
+    """Whether ``sysfs`` shows this namespace's devices.
+
+    sysfs shows the network namespace it was mounted in, which is not always the current
+    one: ``unshare -n`` or ``nsenter --net`` leave the old ``/sys`` in place, and a
+    container often has devices named like the host's (``lo``, ``eth0``). So every device
+    must be there with the same index and MTU as the kernel reports for this namespace.
+    """
+    try:
+        names = set(os.listdir(sysfs))
+    except OSError:
+        return False
+    if not links or names != set(links):
+        return False
+    for name, link in links.items():
+        base = os.path.join(sysfs, name)
+        if _read_sysfs_int(os.path.join(base, "ifindex")) != link.index:
+            return False
+        if _read_sysfs_int(os.path.join(base, "mtu")) != link.mtu:
+            return False
+    return True
+
+
+def _with_live_link(
+    record: InterfaceStats, links: dict[str, _Link], sysfs_is_ours: bool
+) -> InterfaceStats:
+    link = links.get(record.name)
+    if link is None:
+        return record
+    speed = None
+    if sysfs_is_ours:
+        speed = _read_sysfs_int(os.path.join(_LIVE_SYSFS, record.name, "speed"))
+    return attrs.evolve(
+        record,
+        mtu=link.mtu,
+        is_up=bool(link.flags & _IFF_UP) and bool(link.flags & _IFF_RUNNING),
+        speed_mbps=speed if speed is not None and speed > 0 else None,
+    )
+
+
+def _with_sysfs(record: InterfaceStats, sysfs: str) -> InterfaceStats:
+    """Attributes from a given ``sys/class/net`` folder (a capture, a mounted sysfs)."""
+    base = os.path.join(sysfs, record.name)
+    if not os.path.isdir(base):
+        return record
+    flags = _read_sysfs_int(os.path.join(base, "flags"))
+    carrier = _read_sysfs_int(os.path.join(base, "carrier"))
+    speed = _read_sysfs_int(os.path.join(base, "speed"))
+    is_up = None if flags is None else bool(flags & _IFF_UP) and carrier == 1
+    return attrs.evolve(
+        record,
+        mtu=_read_sysfs_int(os.path.join(base, "mtu")),
+        is_up=is_up,
+        speed_mbps=speed if speed is not None and speed > 0 else None,
+    )

@@ -121,8 +121,8 @@ def _ipv4_decoder(byteorder: ByteOrder) -> Callable[[str], netaddr.IPAddress]:
             return cache[field]
         except KeyError:
             pass
-        if len(field) != 8:
-            raise ValueError(f"an IPv4 address has 8 hex digits, not {len(field)}")
+        if len(field) != 8 or _HEX_NUMBER.fullmatch(field) is None:
+            raise ValueError(f"an IPv4 address is 8 hex digits, not {field!r}")
         address = cache[field] = ip(from_bytes(from_hex(field), byteorder), 4)
         return address
 
@@ -147,8 +147,8 @@ def _ipv6_decoder(byteorder: ByteOrder) -> Callable[[str], netaddr.IPAddress]:
             return cache[field]
         except KeyError:
             pass
-        if len(field) != 32:
-            raise ValueError(f"an IPv6 address has 32 hex digits, not {len(field)}")
+        if len(field) != 32 or _HEX_NUMBER.fullmatch(field) is None:
+            raise ValueError(f"an IPv6 address is 32 hex digits, not {field!r}")
         raw = from_hex(field)
         if swap:
             raw = raw[3::-1] + raw[7:3:-1] + raw[11:7:-1] + raw[15:11:-1]
@@ -158,11 +158,43 @@ def _ipv6_decoder(byteorder: ByteOrder) -> Callable[[str], netaddr.IPAddress]:
     return decode
 
 
+_HEX_NUMBER = re.compile(r"[0-9A-Fa-f]+")
+_SIGNED_NUMBER = re.compile(r"-?[0-9]+")
+
+
+# The kernel prints numbers with %X, %u, %lu and %d only. Python's int() also takes signs,
+# "_" separators, "0x" prefixes and non-ASCII digits, so every number is checked first:
+# text the kernel cannot have printed is a parse error, not a number.
+def _hex(text: str) -> int:
+    if _HEX_NUMBER.fullmatch(text) is None:
+        raise ValueError(f"not a hexadecimal number: {text!r}")
+    return int(text, 16)
+
+
+def _unsigned(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"not an unsigned number: {text!r}")
+    return int(text)
+
+
+def _signed(text: str) -> int:
+    if _SIGNED_NUMBER.fullmatch(text) is None:
+        raise ValueError(f"not a number: {text!r}")
+    return int(text)
+
+
+def _u32(text: str) -> int:
+    """A kernel u32 printed with %d (route metric, MTU): -1 means 4294967295."""
+    value = _signed(text)
+    if not -(2**31) <= value < 2**32:
+        raise ValueError(f"not a 32-bit number: {text!r}")
+    return value & 0xFFFFFFFF
+
+
 def _port(field: str) -> int:
-    value = int(field, 16)
-    if len(field) != 4 or value < 0:
+    if len(field) != 4:
         raise ValueError(f"a port is 4 hex digits, not {field!r}")
-    return value
+    return _hex(field)
 
 
 def _check_header(lines: list[str], expected: str, source: str) -> None:
@@ -216,8 +248,10 @@ def parse_inet_sockets(
     conn = Connection
     # Per-call caches keyed by the raw field text: a large table repeats the same local
     # endpoints, states, queue pairs and uids over and over, and a dict lookup is much
-    # cheaper than decoding again. Endpoints that mean "not connected" map to None.
-    endpoints: dict[str, Endpoint | None] = {}
+    # cheaper than decoding again. Remote endpoints that mean "not connected" map to None,
+    # so local and remote endpoints have caches of their own.
+    local_endpoints: dict[str, Endpoint] = {}
+    remote_endpoints: dict[str, Endpoint | None] = {}
     states: dict[str, TcpState | None] = {}
     queues: dict[str, tuple[int, int]] = {}
     uids: dict[str, int | None] = {}
@@ -232,28 +266,28 @@ def parse_inet_sockets(
                 if len(fields) < 10:
                     raise ValueError("a socket row has at least 10 fields")
                 local_field = fields[1]
-                local = endpoints.get(local_field)
+                local = local_endpoints.get(local_field)
                 if local is None:
                     address, _, port = local_field.partition(":")
-                    local = endpoints[local_field] = endpoint(
+                    local = local_endpoints[local_field] = endpoint(
                         address=decode(address), port=_port(port)
                     )
                 remote_field = fields[2]
                 try:
-                    remote = endpoints[remote_field]
+                    remote = remote_endpoints[remote_field]
                 except KeyError:
                     address, _, port = remote_field.partition(":")
                     if address == unspecified and port == "0000":
-                        remote = endpoints[remote_field] = None
+                        remote = remote_endpoints[remote_field] = None
                     else:
-                        remote = endpoints[remote_field] = endpoint(
+                        remote = remote_endpoints[remote_field] = endpoint(
                             address=decode(address), port=_port(port)
                         )
                 state_field = fields[3]
                 try:
                     state = states[state_field]
                 except KeyError:
-                    state = states[state_field] = _state(int(state_field, 16), datagram)
+                    state = states[state_field] = _state(_hex(state_field), datagram)
                 queue_field = fields[4]
                 try:
                     send_queue, recv_queue = queues[queue_field]
@@ -262,15 +296,18 @@ def parse_inet_sockets(
                     if not colon:
                         raise ValueError("expected tx_queue:rx_queue") from None
                     send_queue, recv_queue = queues[queue_field] = (
-                        int(send_text, 16),
-                        int(recv_text, 16),
+                        _hex(send_text),
+                        _hex(recv_text),
                     )
                 uid_field = fields[7]
                 try:
                     uid = uids[uid_field]
                 except KeyError:
-                    uid = uids[uid_field] = int(uid_field)
-                inode: int | None = int(fields[9])
+                    uid = uids[uid_field] = _unsigned(uid_field)
+                inode_field = fields[9]
+                if not (inode_field.isdigit() and inode_field.isascii()):
+                    raise ValueError(f"not an inode number: {inode_field!r}")
+                inode: int | None = int(inode_field)
                 if not inode:
                     # A TIME_WAIT or SYN_RECV entry is not a socket: it has no inode, and
                     # a TIME_WAIT one has no owner either (get_timewait4_sock() prints 0s).
@@ -326,6 +363,10 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
     leading ``@`` (the kernel prints their NUL bytes as ``@``). A path that itself
     contains a newline continues on the next line of the file: such a continuation
     line is joined back onto the path of the row before it.
+
+    Limitation: the file has no quoting, so a path holding a newline followed by text
+    shaped exactly like a row is indistinguishable from a real row (any local user can
+    bind such a name). Only the kernel's netlink socket diagnostics avoid that.
     """
     lines = _lines(data)
     _check_header(lines, "Inode", source)
@@ -341,7 +382,9 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
                 "not a /proc/net/unix row", source=source, line_number=line_number, line=line
             )
         rows.append((int(match[2], 16), int(match[3], 16), int(match[4], 16), int(match[5])))
-        paths.append(match[6] or None)
+        # " <path>" is printed only for a bound socket, so an empty group here is a path
+        # that starts with a newline and continues on the next line.
+        paths.append(match[6])
     result = []
     for (flags, type_number, state_number, inode), path in zip(rows, paths, strict=True):
         if flags & _SO_ACCEPTCON:
@@ -379,6 +422,10 @@ def parse_route(
     by the kernel.
     """
     lines = _lines(data)
+    if not lines:
+        # fib_route_seq_start() prints nothing at all, not even the header, while the
+        # main table does not exist yet (a fresh network namespace).
+        return []
     _check_header(lines, "Destination", source)
     decode = _ipv4_decoder(byteorder)
     result = []
@@ -390,7 +437,7 @@ def parse_route(
             destination = decode(fields[1])
             gateway = decode(fields[2])
             mask = decode(fields[7])
-            prefix = bin(int(mask)).count("1")
+            prefix = bin(int(mask)).count("1")  # mask is a decoded IPAddress
             if int(mask) != (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF:
                 raise ValueError(f"netmask {mask} is not contiguous")
             result.append(
@@ -399,11 +446,11 @@ def parse_route(
                     destination=netaddr.IPNetwork(f"{destination}/{prefix}"),
                     gateway=gateway if int(gateway) else None,
                     interface=None if fields[0] == "*" else fields[0],
-                    metric=int(fields[6]),
-                    flags=RouteFlags(int(fields[3], 16)),
-                    mtu=_none_if_zero(int(fields[8])),
-                    window=_none_if_zero(int(fields[9])),
-                    irtt=_none_if_zero(int(fields[10])),
+                    metric=_u32(fields[6]),
+                    flags=RouteFlags(_hex(fields[3])),
+                    mtu=_none_if_zero(_u32(fields[8])),
+                    window=_none_if_zero(_unsigned(fields[9])),
+                    irtt=_none_if_zero(_unsigned(fields[10])),
                 )
             )
         except (ValueError, netaddr.AddrFormatError) as exc:
@@ -414,10 +461,10 @@ def parse_route(
 def _ipv6_network(address: str, prefix: str) -> netaddr.IPNetwork:
     if len(address) != 32:
         raise ValueError(f"an IPv6 address has 32 hex digits, not {len(address)}")
-    length = int(prefix, 16)
+    length = _hex(prefix)
     if not 0 <= length <= 128:
         raise ValueError(f"IPv6 prefix length {length} is out of range")
-    return netaddr.IPNetwork((int(address, 16), length), version=6)
+    return netaddr.IPNetwork((_hex(address), length), version=6)
 
 
 def parse_ipv6_route(data: str | bytes, *, source: str = "<string>") -> list[Route]:
@@ -440,15 +487,15 @@ def parse_ipv6_route(data: str | bytes, *, source: str = "<string>") -> list[Rou
             source_prefix = _ipv6_network(fields[2], fields[3])
             if len(fields[4]) != 32:
                 raise ValueError("an IPv6 next hop has 32 hex digits")
-            next_hop = int(fields[4], 16)
+            next_hop = _hex(fields[4])
             result.append(
                 Route(
                     family=_AF_INET6,
                     destination=destination,
                     gateway=netaddr.IPAddress(next_hop, 6) if next_hop else None,
                     interface=fields[9],
-                    metric=int(fields[5], 16),
-                    flags=RouteFlags(int(fields[8], 16)),
+                    metric=_hex(fields[5]),
+                    flags=RouteFlags(_hex(fields[8])),
                     source=source_prefix if source_prefix.prefixlen else None,
                 )
             )
@@ -483,7 +530,7 @@ def parse_dev(data: str | bytes, *, source: str = "<string>") -> list[InterfaceS
         try:
             if not colon or not name or len(values) != 16:
                 raise ValueError("expected 'name: ' and 16 counters")
-            numbers = [int(v) for v in values]
+            numbers = [_unsigned(v) for v in values]
         except ValueError as exc:
             raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
         result.append(
@@ -516,10 +563,12 @@ def parse_snmp(data: str | bytes, *, source: str = "<string>") -> list[ProtocolS
     Both files are pairs of lines, a header and its values, each starting with the group
     (``Tcp: RtoAlgorithm RtoMin ...`` then ``Tcp: 1 200 ...``). Columns come and go
     between kernels, so every header is paired with its own values line and nothing is
-    read by position. Values are signed (``Tcp: MaxConn`` is -1).
+    read by position. Values are signed (``Tcp: MaxConn`` is -1). A group may span
+    several pairs (``icmpmsg_put()`` prints ``IcmpMsg`` 16 counters per pair): the pairs
+    of one group make one record.
     """
     lines = _lines(data)
-    result = []
+    groups: dict[str, dict[str, int]] = {}
     if len(lines) % 2:
         raise ParseError(
             "a header line has no values line",
@@ -539,7 +588,7 @@ def parse_snmp(data: str | bytes, *, source: str = "<string>") -> list[ProtocolS
             if not value_colon or value_group != group:
                 raise ValueError(f"expected the values line of group {group!r}")
             keys = names.split()
-            counts = [int(v) for v in numbers.split()]
+            counts = [_signed(v) for v in numbers.split()]
             if len(keys) != len(counts):
                 raise ValueError(f"{len(keys)} names but {len(counts)} values")
             if len(set(keys)) != len(keys):
@@ -549,8 +598,17 @@ def parse_snmp(data: str | bytes, *, source: str = "<string>") -> list[ProtocolS
             raise ParseError(
                 str(exc), source=source, line_number=bad_number, line=bad_line
             ) from exc
-        result.append(ProtocolStats(group=group, counters=dict(zip(keys, counts, strict=True))))
-    return result
+        counters = groups.setdefault(group, {})
+        repeated = counters.keys() & keys
+        if repeated:
+            raise ParseError(
+                f"counter {sorted(repeated)[0]} of group {group} is repeated",
+                source=source,
+                line_number=index + 1,
+                line=header,
+            )
+        counters.update(zip(keys, counts, strict=True))
+    return [ProtocolStats(group=group, counters=counters) for group, counters in groups.items()]
 
 
 # /proc/net/snmp6 prints "<Group><Counter> <value>" with the group glued to the name
@@ -571,7 +629,7 @@ def parse_snmp6(data: str | bytes, *, source: str = "<string>") -> list[Protocol
         try:
             if match is None:
                 raise ValueError("expected '<Group6><Counter> <value>'")
-            value = int(fields[1])
+            value = _signed(fields[1])
             counters = groups.setdefault(match[1], {})
             if match[2] in counters:
                 raise ValueError(f"counter {fields[0]} is repeated")
