@@ -81,8 +81,8 @@ class LinuxProcfs:
     come from: a folder laid out like ``/sys/class/net`` (a capture); ``None`` for
     nowhere; ``"auto"`` (the default) asks the kernel for this process's own namespace
     (``ioctl`` for MTU and up, ``/sys/class/net`` for the speed once it is shown to be
-    this namespace's) and leaves the fields ``None`` for another namespace or a capture. ``byteorder`` is the byte
-    order of the machine the files came from.
+    this namespace's) and leaves the fields ``None`` for another namespace or a capture.
+    ``byteorder`` is the byte order of the machine the files came from.
 
     Process owners are found by one walk of ``<root>/*/fd`` per query, only when asked and
     only if some row survived the filters; processes that exit or cannot be read during
