@@ -264,13 +264,17 @@ class Route:
     @property
     def is_default(self) -> bool:
         """True only for a usable default route: prefix length 0, up, not a reject
-        (unreachable, prohibit, the kernel's IPv6 null entries) and with a device (an
-        IPv4 blackhole route has none)."""
+        (unreachable, prohibit, the kernel's IPv6 null entries), with a device (an IPv4
+        blackhole route has none) and not through the loopback device ``lo`` (a default
+        route through a blackhole nexthop object, ``ip nexthop add ... blackhole``, is
+        printed by the kernel as an ordinary route out of ``lo``; nothing outside the
+        host is reachable that way)."""
         return (
             self.destination.prefixlen == 0
             and RouteFlags.UP in self.flags
             and RouteFlags.REJECT not in self.flags
             and self.interface is not None
+            and self.interface != "lo"
         )
 
 

@@ -336,8 +336,9 @@ def parse_inet_sockets(
 # /proc/net/unix columns, printed by unix_seq_show() in net/unix/af_unix.c as
 # "%pK: %08X %08X %08X %04X %02X %5lu" and then " <path>" when the socket is bound.
 _UNIX_ROW = re.compile(
-    r"\s*[0-9A-Fa-f]+: ([0-9A-Fa-f]{8}) [0-9A-Fa-f]{8} ([0-9A-Fa-f]{8}) ([0-9A-Fa-f]{4}) "
-    r"([0-9A-Fa-f]{2}) +(\d+)(?: (.*))?"
+    r" *[0-9A-Fa-f]+: ([0-9A-Fa-f]{8}) [0-9A-Fa-f]{8} ([0-9A-Fa-f]{8}) ([0-9A-Fa-f]{4}) "
+    r"([0-9A-Fa-f]{2}) +([0-9]+)(?: (.*))?",
+    re.ASCII | re.DOTALL,
 )
 _SO_ACCEPTCON = 1 << 16  # __SO_ACCEPTCON, set on a listening socket
 # socket->state, include/uapi/linux/net.h: SS_UNCONNECTED=1 ... SS_DISCONNECTING=4.
@@ -386,7 +387,7 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
         # that starts with a newline and continues on the next line.
         paths.append(match[6])
     result = []
-    for (flags, type_number, state_number, inode), path in zip(rows, paths, strict=True):
+    for (flags, type_number, state_number, inode_number), path in zip(rows, paths, strict=True):
         if flags & _SO_ACCEPTCON:
             state: TcpState | None = TcpState.LISTEN
         else:
@@ -398,7 +399,8 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
                 local=None,
                 remote=None,
                 state=state,
-                inode=inode,
+                # A connection not yet accepted has no inode of its own (the kernel prints 0).
+                inode=inode_number or None,
                 path=path,
                 socket_type=_socket_kind(type_number),
             )
@@ -557,6 +559,9 @@ def parse_dev(data: str | bytes, *, source: str = "<string>") -> list[InterfaceS
     return result
 
 
+_GROUP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
 def parse_snmp(data: str | bytes, *, source: str = "<string>") -> list[ProtocolStats]:
     """Parse ``/proc/net/snmp`` or ``/proc/net/netstat``.
 
@@ -582,7 +587,7 @@ def parse_snmp(data: str | bytes, *, source: str = "<string>") -> list[ProtocolS
         value_group, value_colon, numbers = values.partition(":")
         bad_line, bad_number = header, index + 1
         try:
-            if not colon or not group or " " in group:
+            if not colon or _GROUP_NAME.fullmatch(group) is None:
                 raise ValueError("expected 'Group: Name Name ...'")
             bad_line, bad_number = values, index + 2
             if not value_colon or value_group != group:
