@@ -103,63 +103,44 @@ def _lines(data: str | bytes) -> list[str]:
     return lines
 
 
-def _ipv4_decoder(byteorder: ByteOrder) -> Callable[[str], netaddr.IPAddress]:
-    """Decode the IPv4 address of a ``/proc/net/{tcp,udp,raw,route}`` field.
-
-    The kernel prints the 32-bit ``__be32`` with ``%08X`` as a host-endian integer, so on
-    a little-endian host ``"0500000A"`` is 10.0.0.5 (bytes 0A 00 00 05 read backwards).
-    Decoding goes through an int (``netaddr.IPAddress(str)`` costs about 5 us, from an int
-    far less) and is cached: a table of 100k sockets has few distinct addresses.
-    """
-    cache: dict[str, netaddr.IPAddress] = {}
-    from_hex = bytes.fromhex
-    from_bytes = int.from_bytes
-    ip = netaddr.IPAddress
-
-    def decode(field: str) -> netaddr.IPAddress:
-        try:
-            return cache[field]
-        except KeyError:
-            pass
-        if len(field) != 8 or _HEX_NUMBER.fullmatch(field) is None:
-            raise ValueError(f"an IPv4 address is 8 hex digits, not {field!r}")
-        address = cache[field] = ip(from_bytes(from_hex(field), byteorder), 4)
-        return address
-
-    return decode
-
-
-def _ipv6_decoder(byteorder: ByteOrder) -> Callable[[str], netaddr.IPAddress]:
-    """Decode the IPv6 address of a ``/proc/net/{tcp6,udp6,raw6}`` field.
-
-    The kernel prints the address as four 32-bit words, each with ``%08X`` in host byte
-    order (``tcp6_seq_show`` uses ``src->s6_addr32[0..3]``). On a little-endian host
-    ``::1`` is ``00000000000000000000000001000000``: each word's bytes are reversed.
-    """
-    cache: dict[str, netaddr.IPAddress] = {}
-    from_hex = bytes.fromhex
-    from_bytes = int.from_bytes
-    ip = netaddr.IPAddress
-    swap = byteorder == "little"
-
-    def decode(field: str) -> netaddr.IPAddress:
-        try:
-            return cache[field]
-        except KeyError:
-            pass
-        if len(field) != 32 or _HEX_NUMBER.fullmatch(field) is None:
-            raise ValueError(f"an IPv6 address is 32 hex digits, not {field!r}")
-        raw = from_hex(field)
-        if swap:
-            raw = raw[3::-1] + raw[7:3:-1] + raw[11:7:-1] + raw[15:11:-1]
-        address = cache[field] = ip(from_bytes(raw, "big"), 6)
-        return address
-
-    return decode
-
-
 _HEX_NUMBER = re.compile(r"[0-9A-Fa-f]+")
 _SIGNED_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def _address_decoder(
+    version: Literal[4, 6], byteorder: ByteOrder
+) -> Callable[[str], netaddr.IPAddress]:
+    """Decode the address of a ``/proc/net/{tcp,udp,raw}[6]`` or ``route`` field.
+
+    The kernel prints an address as 32-bit words, each with ``%08X`` as a host-endian
+    integer: one word for IPv4 (the ``__be32``), four for IPv6 (``s6_addr32[0..3]`` in
+    ``tcp6_seq_show``). On a little-endian host each word's bytes come out reversed:
+    ``"0500000A"`` is 10.0.0.5 and ``00000000000000000000000001000000`` is ``::1``.
+    Decoding goes through an int (``netaddr.IPAddress(str)`` costs about 5 us, from an
+    int far less) and is cached: a table of 100k sockets has few distinct addresses.
+    """
+    cache: dict[str, netaddr.IPAddress] = {}
+    digits = 8 if version == 4 else 32
+    swap = byteorder == "little"
+    from_hex = bytes.fromhex
+    from_bytes = int.from_bytes
+    ip = netaddr.IPAddress
+    is_hex = _HEX_NUMBER.fullmatch
+
+    def decode(field: str) -> netaddr.IPAddress:
+        try:
+            return cache[field]
+        except KeyError:
+            pass
+        if len(field) != digits or is_hex(field) is None:
+            raise ValueError(f"an IPv{version} address is {digits} hex digits, not {field!r}")
+        raw = from_hex(field)
+        if swap:
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+        address = cache[field] = ip(from_bytes(raw, "big"), version)
+        return address
+
+    return decode
 
 
 # The kernel prints numbers with %X, %u, %lu and %d only. Python's int() also takes signs,
@@ -232,10 +213,10 @@ def parse_inet_sockets(
     if protocol is Protocol.UNIX:
         raise UsageError("UNIX sockets are parsed by parse_unix_sockets()")
     if family is _AF_INET:
-        decode = _ipv4_decoder(byteorder)
+        decode = _address_decoder(4, byteorder)
         unspecified = "00000000"
     elif family is _AF_INET6:
-        decode = _ipv6_decoder(byteorder)
+        decode = _address_decoder(6, byteorder)
         unspecified = "0" * 32
     else:
         raise UsageError(f"family must be AF_INET or AF_INET6, not {family!r}")
@@ -429,7 +410,7 @@ def parse_route(
         # main table does not exist yet (a fresh network namespace).
         return []
     _check_header(lines, "Destination", source)
-    decode = _ipv4_decoder(byteorder)
+    decode = _address_decoder(4, byteorder)
     result = []
     for line_number, line in enumerate(lines[1:], start=2):
         fields = line.split()
