@@ -296,31 +296,49 @@ def test_pid_reads_that_process_namespace_files(tmp_path: Path) -> None:
 
 
 class RecordingBackend(LinuxProcfs):
-    """A LinuxProcfs that records which rows reached the process lookup."""
+    """A LinuxProcfs whose process table is made up, recording what it was asked."""
 
-    looked_up: list[int]
+    walks: int = 0
+    named: list[int]
 
     def socket_owners(self, inodes=None):  # type: ignore[no-untyped-def]
-        self.looked_up = sorted(inodes or ())
-        return {1001: (3, 7)}
+        self.walks += 1
+        return {1001: (3, 7), 1002: (9,)}
 
     def process_name(self, pid: int) -> str | None:
-        return {3: "sshd (main)"}.get(pid)
+        self.named = [*getattr(self, "named", []), pid]
+        return {3: "sshd (main)", 9: "client"}.get(pid)
 
 
 def test_processes_looked_up_only_for_surviving_rows(tmp_path: Path) -> None:
     backend = RecordingBackend(root=write_proc(tmp_path / "p", ALL_FILES))
     rows = netstatlib.listening("tcp4", backend=backend)
-    assert backend.looked_up == [1001]  # the established row and TIME_WAIT were not looked up
+    assert backend.walks == 1
+    assert backend.named == [3]  # pid 9 owns the established row, dropped before lookup
     (row,) = rows
     assert row.pids == (3, 7)
     assert row.process == "sshd (main)"
 
 
+def test_no_walk_when_no_row_survives_or_has_an_owner(tmp_path: Path) -> None:
+    backend = RecordingBackend(root=write_proc(tmp_path / "p", ALL_FILES))
+    assert len(netstatlib.listening("udp6", backend=backend)) == 0
+    time_wait = netstatlib.connections(
+        "tcp4", backend=backend, where=lambda row: row.state is TcpState.TIME_WAIT
+    )
+    assert backend.walks == 1  # the connections() query walked; listening("udp6") did not
+    assert time_wait[0].pids == ()
+    only_time_wait = LinuxProcfs(root=write_proc(tmp_path / "q", {"tcp": TCP}))
+    rows = only_time_wait.connections(
+        {(Protocol.TCP, socket.AF_INET)}, keep=lambda row: row.inode is None
+    )
+    assert [row.pids for row in rows] == [()]  # no inode: no owner, and no walk needed
+
+
 def test_no_lookup_without_processes(tmp_path: Path) -> None:
     backend = RecordingBackend(root=write_proc(tmp_path / "p", ALL_FILES))
     rows = netstatlib.connections("tcp4", backend=backend, processes=False)
-    assert not hasattr(backend, "looked_up")
+    assert backend.walks == 0
     assert all(row.pids is None for row in rows)
 
 

@@ -158,26 +158,34 @@ class LinuxProcfs:
         return rows
 
     def _attach_processes(self, rows: list[Connection]) -> None:
-        wanted = {row.inode for row in rows if row.inode}
-        # Rows without an inode (TIME_WAIT, SYN_RECV) belong to no process: no walk needed.
-        owners = self.socket_owners(wanted) if wanted else {}
+        owners: dict[int, tuple[int, ...]] | None = {}
+        # Rows without an inode (TIME_WAIT, SYN_RECV) belong to no process: no walk then.
+        # The walk is not restricted to the rows' inodes: building that set costs more
+        # than the few dict entries it would save.
+        if any(row.inode for row in rows):
+            owners = self.socket_owners()
         if owners is None:
             return  # no process could be inspected: owners stay unknown (None)
         names: dict[int, str | None] = {}
         no_owner: tuple[int, ...] = ()
-        set_field = object.__setattr__
+        get = owners.get
+        # The rows were created by this query and nobody else holds them yet: storing two
+        # fields through the slot descriptors is far cheaper than rebuilding every record.
+        slots = Connection.__dict__
+        set_pids = slots["pids"].__set__
+        set_process = slots["process"].__set__
         for row in rows:
-            pids = owners.get(row.inode, no_owner) if row.inode else no_owner
+            inode = row.inode
+            pids = get(inode, no_owner) if inode else no_owner
             name = None
             if pids:
                 first = pids[0]
-                if first not in names:
-                    names[first] = self.process_name(first)
-                name = names[first]
-            # The rows were created by this call and nobody else holds them yet: filling
-            # in two fields here is cheaper than rebuilding every record with evolve().
-            set_field(row, "pids", pids)
-            set_field(row, "process", name)
+                try:
+                    name = names[first]
+                except KeyError:
+                    name = names[first] = self.process_name(first)
+            set_pids(row, pids)
+            set_process(row, name)
 
     def socket_owners(
         self, inodes: Collection[int] | None = None
@@ -189,46 +197,54 @@ class LinuxProcfs:
         process could be inspected at all (a captured ``/proc`` without process folders),
         so ownership is unknown rather than "no owner".
         """
-        found: dict[int, list[int]] = {}
+        found: dict[int, tuple[int, ...]] = {}
         inspected = 0
+        root = os.fsencode(self.root)
         try:
-            entries = os.listdir(self.root)
+            entries = os.listdir(root)
         except OSError as exc:
             raise NetstatError(f"cannot list {self.root}: {exc.strerror or exc}") from exc
         readlink = os.readlink
-        link_inode = procfs.parse_socket_link
         for entry in entries:
             if not entry.isdigit():
                 continue
+            fd_path = root + b"/" + entry + b"/fd"
             try:
-                fd_dir = os.open(f"{self.root}/{entry}/fd", _DIRECTORY_FLAGS)
+                fd_dir = os.open(fd_path, _DIRECTORY_FLAGS)
             except OSError:
                 continue
             try:
                 try:
-                    fds = os.listdir(fd_dir)
+                    fds = os.listdir(fd_path)  # bytes in, bytes out: no str round trips
                 except OSError:
                     continue
                 inspected += 1
                 pid = int(entry)
+                mine = (pid,)  # one tuple shared by every socket of this process
+                get = found.get
                 for fd in fds:
                     try:
                         target = readlink(fd, dir_fd=fd_dir)
                     except OSError:
                         continue
-                    if target[:8] != "socket:[":
+                    if target[:8] != b"socket:[" or target[-1:] != b"]":
                         continue
-                    inode = link_inode(target)
-                    if inode is None or (inodes is not None and inode not in inodes):
+                    try:
+                        inode = int(target[8:-1])
+                    except ValueError:
                         continue
-                    pids = found.setdefault(inode, [])
-                    if not pids or pids[-1] != pid:  # one process, many fds: count it once
-                        pids.append(pid)
+                    pids = get(inode)
+                    if pids is None:
+                        found[inode] = mine
+                    elif pid not in pids:
+                        found[inode] = tuple(sorted((*pids, pid)))
             finally:
                 os.close(fd_dir)
         if not inspected:
             return None
-        return {inode: tuple(sorted(pids)) for inode, pids in found.items()}
+        if inodes is not None:
+            return {inode: pids for inode, pids in found.items() if inode in inodes}
+        return found
 
     def process_name(self, pid: int) -> str | None:
         """The name of a process (``<root>/<pid>/comm``), or None if it is gone or unreadable."""
