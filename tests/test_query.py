@@ -354,3 +354,26 @@ def test_time_wait_rows_have_no_inode_and_no_owner(proc: LinuxProcfs) -> None:
     assert time_wait.inode is None
     assert time_wait.uid is None
     assert rows[1].uid == 1000
+
+
+def test_socket_owners_walks_every_process_and_merges_shared_sockets(tmp_path: Path) -> None:
+    root = write_proc(tmp_path / "p", {"tcp": TCP})
+    links = {
+        "100": {"3": "socket:[1001]", "4": "/dev/null", "5": "socket:[1002]"},
+        "200": {"0": "pipe:[77]", "7": "socket:[1001]", "8": "socket:[1001]"},
+        "300": {"1": "socket:[abc]", "2": "socket:[]", "3": "anon_inode:[eventfd]"},
+        "50": {"9": "socket:[1001]"},
+    }
+    for pid, fds in links.items():
+        (root / pid / "fd").mkdir(parents=True)
+        for fd, target in fds.items():
+            (root / pid / "fd" / fd).symlink_to(target)
+    (root / "self").mkdir()  # not a pid: skipped
+    for pid in range(400, 440):  # processes with no fd folder (gone, or kernel threads)
+        (root / str(pid)).mkdir()
+    backend = LinuxProcfs(root=root)
+    assert backend.socket_owners() == {1001: (50, 100, 200), 1002: (100,)}
+    assert backend.socket_owners({1002}) == {1002: (100,)}
+    (row,) = netstatlib.listening("tcp4", backend=backend)
+    assert row.pids == (50, 100, 200)
+    assert row.process is None  # no comm file in this folder
