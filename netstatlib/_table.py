@@ -8,7 +8,6 @@ dicts (``to_dicts()``) and to pandas (``to_pandas()``, pandas being optional).
 from __future__ import annotations
 
 import enum
-import html
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
@@ -292,6 +291,8 @@ class Table(Sequence[R], Generic[R]):
         return f"{self._summary()}\n{self.to_text(_REPR_LINES)}"
 
     def _repr_html_(self) -> str:
+        import html  # only notebooks need it; keeps `import netstatlib` lean
+
         if not self._rows:
             return "<p><em>(no rows)</em></p>"
         headers, body = _cells(self._rows)
