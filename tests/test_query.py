@@ -11,6 +11,7 @@ import pytest
 import netstatlib
 from netstatlib import Protocol, TcpState, UsageError
 from netstatlib.backends import LinuxProcfs, get_backend
+from netstatlib.parsers import procfs
 
 TCP = """\
   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -282,9 +283,13 @@ def test_backend_by_name_and_bad_backends() -> None:
         netstatlib.routes(backend=42)  # type: ignore[arg-type]
 
 
-def test_bad_pid_is_a_usage_error() -> None:
+def test_bad_pid_and_byteorder_are_usage_errors() -> None:
     with pytest.raises(UsageError):
         LinuxProcfs(pid=-3)
+    with pytest.raises(UsageError, match="byteorder"):
+        LinuxProcfs(byteorder="middle")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="byteorder"):
+        procfs.parse_route(ROUTE, byteorder="pdp")  # type: ignore[arg-type]
 
 
 def test_pid_reads_that_process_namespace_files(tmp_path: Path) -> None:

@@ -103,6 +103,8 @@ class LinuxProcfs:
         self.root = os.fspath(root)
         if pid is not None and (not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0):
             raise UsageError(f"pid must be a positive int, not {pid!r}")
+        if byteorder not in (None, "little", "big"):
+            raise UsageError(f"byteorder must be 'little' or 'big', not {byteorder!r}")
         self.pid = pid
         self._sys_class_net = sys_class_net
         self.byteorder: ByteOrder = byteorder or ("little" if sys.byteorder == "little" else "big")

@@ -141,6 +141,8 @@ def _address_decoder(
     Decoding goes through an int (``netaddr.IPAddress(str)`` costs about 5 us, from an
     int far less) and is cached: a table of 100k sockets has few distinct addresses.
     """
+    if byteorder not in ("little", "big"):
+        raise UsageError(f"byteorder must be 'little' or 'big', not {byteorder!r}")
     cache: dict[str, netaddr.IPAddress] = {}
     digits = 8 if version == 4 else 32
     swap = byteorder == "little"
