@@ -19,6 +19,7 @@ import netaddr
 import pytest
 
 from netstatlib import ParseError, Protocol, RouteFlags, TcpState
+from netstatlib.backends import SOCKET_FILES
 from netstatlib.parsers import procfs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "linux"
@@ -26,14 +27,7 @@ SCENARIOS = sorted(path.parent for path in FIXTURES.glob("*/expected.json"))
 
 # Files the capture script copies; a kernel without one simply has no such fixture.
 INET_FILES = {
-    "tcp": (Protocol.TCP, socket.AF_INET),
-    "tcp6": (Protocol.TCP, socket.AF_INET6),
-    "udp": (Protocol.UDP, socket.AF_INET),
-    "udp6": (Protocol.UDP, socket.AF_INET6),
-    "udplite": (Protocol.UDPLITE, socket.AF_INET),
-    "udplite6": (Protocol.UDPLITE, socket.AF_INET6),
-    "raw": (Protocol.RAW, socket.AF_INET),
-    "raw6": (Protocol.RAW, socket.AF_INET6),
+    name: table for table, (name, _) in SOCKET_FILES.items() if table[0] is not Protocol.UNIX
 }
 PROTOCOLS = {p.value: p for p in (Protocol.TCP, Protocol.UDP, Protocol.UDPLITE, Protocol.RAW)}
 FAMILIES = {"inet": socket.AF_INET, "inet6": socket.AF_INET6}

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from netstatlib import ParseError, Protocol, RouteFlags, TcpState
+from netstatlib.backends import SOCKET_FILES
 from netstatlib.parsers import procfs
 
 # PROCFS_MAX_EXAMPLES=20000 for a long bug hunt; the default keeps the suite quick.
@@ -35,14 +36,7 @@ PROFILE = settings.get_profile("procfs")
 FIXTURES = Path(__file__).parent / "fixtures" / "linux"
 
 INET_FILES = {
-    "tcp": (Protocol.TCP, socket.AF_INET),
-    "tcp6": (Protocol.TCP, socket.AF_INET6),
-    "udp": (Protocol.UDP, socket.AF_INET),
-    "udp6": (Protocol.UDP, socket.AF_INET6),
-    "udplite": (Protocol.UDPLITE, socket.AF_INET),
-    "udplite6": (Protocol.UDPLITE, socket.AF_INET6),
-    "raw": (Protocol.RAW, socket.AF_INET),
-    "raw6": (Protocol.RAW, socket.AF_INET6),
+    name: table for table, (name, _) in SOCKET_FILES.items() if table[0] is not Protocol.UNIX
 }
 
 
