@@ -347,10 +347,7 @@ def parse_inet_sockets(
                     uid = uids[uid_field]
                 except KeyError:
                     uid = uids[uid_field] = _unsigned(uid_field)
-                inode_field = fields[9]
-                if not (inode_field.isdigit() and inode_field.isascii()):
-                    raise ValueError(f"not an inode number: {inode_field!r}")
-                inode: int | None = int(inode_field)
+                inode: int | None = _unsigned(fields[9])
                 if not inode:
                     # A TIME_WAIT or SYN_RECV entry is not a socket: it has no inode, and
                     # a TIME_WAIT one has no owner either (get_timewait4_sock() prints 0s).
