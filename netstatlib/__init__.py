@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ._errors import (
     AccessDeniedError,
+    FilterError,
     NetstatError,
     ParseError,
     SourceNotFoundError,
@@ -30,6 +31,7 @@ from ._model import (
     RouteFlags,
     TcpState,
 )
+from ._predicates import F, Field, Predicate
 from ._query import (
     KINDS,
     connections,
@@ -48,9 +50,13 @@ __all__ = [
     "Connection",
     "Counters",
     "Endpoint",
+    "F",
+    "Field",
+    "FilterError",
     "InterfaceStats",
     "NetstatError",
     "ParseError",
+    "Predicate",
     "Protocol",
     "ProtocolStats",
     "Route",

@@ -7,6 +7,7 @@ one also derives from the built-in exception a caller would naturally catch, so 
     NetstatError
      ├── ParseError(ValueError)           the input text is not what the format says
      ├── UsageError(ValueError)           the caller asked for something invalid
+     │    └── FilterError                 ...in a filter: unknown field, bad value, syntax
      ├── UnsupportedError(NotImplementedError)   the backend cannot answer this query
      ├── AccessDeniedError(PermissionError)      the source exists but cannot be read
      └── SourceNotFoundError(FileNotFoundError)  a required source does not exist
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccessDeniedError",
+    "FilterError",
     "NetstatError",
     "ParseError",
     "SourceNotFoundError",
@@ -63,6 +65,19 @@ class ParseError(NetstatError, ValueError):
 
 class UsageError(NetstatError, ValueError):
     """The caller asked for something that cannot mean anything (a bad kind, state, filter)."""
+
+
+class FilterError(UsageError):
+    """A filter cannot mean anything: an unknown field, a value the field cannot take, a
+    field the queried records do not have, or a syntax error in a filter string (then
+    ``position`` is the 0-based offset in the string and ``expected`` what would fit)."""
+
+    def __init__(
+        self, message: str, *, position: int | None = None, expected: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.position = position
+        self.expected = expected
 
 
 class UnsupportedError(NetstatError, NotImplementedError):

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from ._errors import UsageError
 from ._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from ._predicates import Predicate, check_applies, possible_tables, process_free_part
 from ._table import Table
 from .backends._base import Backend, SocketTable
 from .backends._select import get_backend
@@ -87,8 +88,14 @@ def resolve_kind(kind: str | Iterable[str]) -> frozenset[SocketTable]:
     return frozenset(tables)
 
 
-def _check_where(where: Any) -> Callable[[Any], object] | None:
-    if where is None or callable(where):
+def _check_where(where: Any, record_type: type) -> Callable[[Any], object] | None:
+    """The test to apply for ``where=``: None, a plain callable, or a compiled predicate."""
+    if where is None:
+        return None
+    if isinstance(where, Predicate):
+        check_applies(where, record_type)
+        return where.compile()
+    if callable(where):
         return where  # type: ignore[no-any-return]
     raise UsageError(f"where must be a callable taking a record, not {type(where).__name__}")
 
@@ -99,6 +106,14 @@ def _filtered(rows: Iterable[R], where: Callable[[R], object] | None) -> Table[R
     return Table(row for row in rows if where(row))
 
 
+def _both(
+    first: Callable[[Connection], bool] | None, second: Callable[[Connection], bool] | None
+) -> Callable[[Connection], bool] | None:
+    if first is None or second is None:
+        return first or second
+    return lambda row: first(row) and second(row)
+
+
 def _socket_query(
     kind: str | Iterable[str],
     where: Callable[[Connection], object] | None,
@@ -107,10 +122,22 @@ def _socket_query(
     keep: Callable[[Connection], bool] | None,
 ) -> Table[Connection]:
     tables = resolve_kind(kind)
-    where = _check_where(where)
+    test = _check_where(where, Connection)
     source = get_backend(backend)
+    if isinstance(where, Predicate):
+        # Hand down what the backend can use early: tables that cannot match are not
+        # read, and rows failing the process-free part are dropped before any process
+        # is looked up. What is left (process fields) is tested on the finished rows.
+        tables = possible_tables(where, tables)
+        early = process_free_part(where)
+        if early is not None:
+            keep = _both(keep, early.compile())
+            if early is where:
+                test = None
+        if not tables:
+            return Table()
     rows = source.connections(tables, processes=bool(processes), keep=keep)
-    return _filtered(rows, where)
+    return _filtered(rows, test)
 
 
 def connections(
@@ -184,8 +211,8 @@ def routes(
     ``family`` is ``socket.AF_INET``/``AF_INET6``, ``4``/``6`` or ``"inet"``/``"inet6"``.
     """
     resolved = _resolve_family(family)
-    where = _check_where(where)
-    return _filtered(get_backend(backend).routes(resolved), where)
+    test = _check_where(where, Route)
+    return _filtered(get_backend(backend).routes(resolved), test)
 
 
 def interface_stats(
@@ -194,8 +221,8 @@ def interface_stats(
     backend: Backend | str | None = None,
 ) -> Table[InterfaceStats]:
     """Traffic counters per interface (``netstat -e``/``-i``): bytes, packets, errors, drops."""
-    where = _check_where(where)
-    return _filtered(get_backend(backend).interface_stats(), where)
+    test = _check_where(where, InterfaceStats)
+    return _filtered(get_backend(backend).interface_stats(), test)
 
 
 def protocol_stats(
@@ -204,5 +231,5 @@ def protocol_stats(
     backend: Backend | str | None = None,
 ) -> Table[ProtocolStats]:
     """Per-protocol counters (``netstat -s``), one record per kernel group (``Ip``, ``Tcp``)."""
-    where = _check_where(where)
-    return _filtered(get_backend(backend).protocol_stats(), where)
+    test = _check_where(where, ProtocolStats)
+    return _filtered(get_backend(backend).protocol_stats(), test)

@@ -13,9 +13,13 @@ DOCUMENTED = {
     "Connection",
     "Counters",
     "Endpoint",
+    "F",
+    "Field",
+    "FilterError",
     "InterfaceStats",
     "NetstatError",
     "ParseError",
+    "Predicate",
     "Protocol",
     "ProtocolStats",
     "Route",
@@ -43,7 +47,7 @@ def test_every_exported_name_exists_and_lives_in_a_private_module() -> None:
     for name in netstatlib.__all__:
         value = getattr(netstatlib, name)
         module = getattr(value, "__module__", None)
-        if module is not None and name != "__version__" and not isinstance(value, dict):
+        if module is not None and name not in ("__version__", "F") and not isinstance(value, dict):
             assert module.startswith("netstatlib._"), (name, module)
 
 
@@ -66,6 +70,7 @@ def test_py_typed_is_shipped() -> None:
 def test_error_tree_matches_builtins() -> None:
     assert issubclass(netstatlib.ParseError, ValueError)
     assert issubclass(netstatlib.UsageError, ValueError)
+    assert issubclass(netstatlib.FilterError, netstatlib.UsageError)
     assert issubclass(netstatlib.UnsupportedError, NotImplementedError)
     assert issubclass(netstatlib.AccessDeniedError, PermissionError)
     assert issubclass(netstatlib.SourceNotFoundError, FileNotFoundError)

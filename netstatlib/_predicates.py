@@ -1,0 +1,702 @@
+"""Composable filter predicates: ``F.state == "LISTEN"``, ``F.remote_address.within(...)``.
+
+A predicate is an immutable value built from record fields and combined with ``&``, ``|``
+and ``~``. It is a callable ``record -> bool`` (so it goes wherever ``where=`` is taken),
+compares equal to another predicate that says the same thing the same way, prints itself
+readably, and can be taken apart by the query layer: the parts that restrict protocol,
+family or state are handed to the backend before any process is looked up.
+
+Values are checked and normalised when the predicate is built (``"syn-recv"`` becomes
+``TcpState.SYN_RECV``, ``"https"`` becomes 443, ``"10.0.0.0/8"`` a network), so a typo is
+a :class:`~netstatlib.FilterError` at once, not a filter that silently matches nothing.
+
+A record whose field has no value (``remote`` of a listener, ``pids`` when processes were
+not looked up) fails every test on that field except ``!=`` and ``is_missing()``: ``!=``
+is exactly ``~(==)``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import socket
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+import attrs
+import netaddr
+
+from ._errors import FilterError, UsageError
+from ._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route, TcpState
+
+__all__ = ["F", "Field", "Predicate"]
+
+Test = Callable[[Any], bool]
+
+# -- fields --------------------------------------------------------------------------
+
+
+def _endpoint_part(side: str, part: str) -> Callable[[Any], Any]:
+    def get(record: Any) -> Any:
+        endpoint = getattr(record, side)
+        return None if endpoint is None else getattr(endpoint, part)
+
+    get.__name__ = f"{side}_{part}"
+    return get
+
+
+@attrs.frozen
+class _Spec:
+    """What a field name means: which records have it, how to read it, what values it takes."""
+
+    records: frozenset[type]
+    get: Callable[[Any], Any]
+    kind: str  # protocol, family, state, address, port, int, text, bool, network, pids
+
+
+def _attribute(name: str) -> Callable[[Any], Any]:
+    def get(record: Any) -> Any:
+        return getattr(record, name)
+
+    get.__name__ = name
+    return get
+
+
+_CONN = frozenset({Connection})
+_ROUTE = frozenset({Route})
+_IFACE = frozenset({InterfaceStats})
+
+_SPECS: dict[str, _Spec] = {
+    "protocol": _Spec(_CONN, _attribute("protocol"), "protocol"),
+    "family": _Spec(_CONN | _ROUTE, _attribute("family"), "family"),
+    "state": _Spec(_CONN, _attribute("state"), "state"),
+    "local_address": _Spec(_CONN, _endpoint_part("local", "address"), "address"),
+    "local_port": _Spec(_CONN, _endpoint_part("local", "port"), "port"),
+    "remote_address": _Spec(_CONN, _endpoint_part("remote", "address"), "address"),
+    "remote_port": _Spec(_CONN, _endpoint_part("remote", "port"), "port"),
+    "pid": _Spec(_CONN, _attribute("pids"), "pids"),
+    "process": _Spec(_CONN, _attribute("process"), "text"),
+    "uid": _Spec(_CONN, _attribute("uid"), "int"),
+    "inode": _Spec(_CONN, _attribute("inode"), "int"),
+    "recv_queue": _Spec(_CONN, _attribute("recv_queue"), "int"),
+    "send_queue": _Spec(_CONN, _attribute("send_queue"), "int"),
+    "path": _Spec(_CONN, _attribute("path"), "text"),
+    "destination": _Spec(_ROUTE, _attribute("destination"), "network"),
+    "gateway": _Spec(_ROUTE, _attribute("gateway"), "address"),
+    "interface": _Spec(_ROUTE, _attribute("interface"), "text"),
+    "metric": _Spec(_ROUTE, _attribute("metric"), "int"),
+    "is_default": _Spec(_ROUTE, _attribute("is_default"), "bool"),
+    "name": _Spec(_IFACE, _attribute("name"), "text"),
+    "mtu": _Spec(_ROUTE | _IFACE, _attribute("mtu"), "int"),
+    "is_up": _Spec(_IFACE, _attribute("is_up"), "bool"),
+    "speed_mbps": _Spec(_IFACE, _attribute("speed_mbps"), "int"),
+    "group": _Spec(frozenset({ProtocolStats}), _attribute("group"), "text"),
+}
+for _counter in (field.name for field in attrs.fields(InterfaceStats)):
+    _SPECS.setdefault(_counter, _Spec(_IFACE, _attribute(_counter), "int"))
+
+_PROCESS_FIELDS = frozenset({"pid", "process"})
+_FAMILIES: dict[object, socket.AddressFamily] = {
+    4: socket.AF_INET,
+    6: socket.AF_INET6,
+    "inet": socket.AF_INET,
+    "inet4": socket.AF_INET,
+    "ipv4": socket.AF_INET,
+    "inet6": socket.AF_INET6,
+    "ipv6": socket.AF_INET6,
+    "unix": socket.AF_UNIX,
+}
+
+
+def _spec(name: str) -> _Spec:
+    try:
+        return _SPECS[name]
+    except KeyError:
+        known = ", ".join(sorted(_SPECS))
+        raise FilterError(f"no record has a field {name!r}; fields: {known}") from None
+
+
+def _normalise(name: str, value: Any) -> Any:
+    """The value a field is compared with, checked and in the field's own type."""
+    if value is None:
+        return None
+    kind = _spec(name).kind
+    try:
+        if kind == "protocol":
+            return value if isinstance(value, Protocol) else Protocol(str(value).lower())
+        if kind == "family":
+            if isinstance(value, socket.AddressFamily):
+                return value
+            key = value.lower() if isinstance(value, str) else value
+            return _FAMILIES[key]
+        if kind == "state":
+            return TcpState.parse(value)
+        if kind == "address":
+            return value if isinstance(value, netaddr.IPAddress) else netaddr.IPAddress(value)
+        if kind == "network":
+            return value if isinstance(value, netaddr.IPNetwork) else netaddr.IPNetwork(value)
+        if kind == "port":
+            return _port(value)
+        if kind in ("int", "pids"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError("an integer")
+            return value
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise TypeError("True or False")
+            return value
+        if not isinstance(value, str):
+            raise TypeError("a string")
+        return value
+    except FilterError:
+        raise
+    except (UsageError, ValueError, TypeError, KeyError, netaddr.AddrFormatError) as exc:
+        raise FilterError(f"{value!r} is not a value of field {name} ({exc})") from None
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, str) and not value.isdigit():
+        try:
+            return socket.getservbyname(value)
+        except OSError:
+            raise FilterError(f"unknown service name {value!r}") from None
+    port = int(value)
+    if not 0 <= port <= 0xFFFF:
+        raise ValueError("a port is 0 to 65535")
+    return port
+
+
+def _networks(value: Any) -> tuple[netaddr.IPNetwork, ...]:
+    """A CIDR string, IPNetwork, IPRange, IPSet or a list of them, as sorted CIDRs."""
+    items = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    merged = netaddr.IPSet()
+    try:
+        for item in items:
+            if isinstance(item, netaddr.IPSet):
+                merged |= item
+            elif isinstance(item, netaddr.IPRange):
+                merged.add(item)
+            else:
+                merged.add(netaddr.IPNetwork(item))
+    except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
+        raise FilterError(f"{value!r} is not an address range ({exc})") from None
+    return tuple(merged.iter_cidrs())
+
+
+# -- predicates ----------------------------------------------------------------------
+
+
+class Predicate:
+    """A test on records, combined with ``&``, ``|`` and ``~``; call it with a record."""
+
+    __slots__ = ()
+
+    def __call__(self, record: Any) -> bool:
+        return self.compile()(record)
+
+    def compile(self) -> Test:
+        """A plain function ``record -> bool`` doing this test (built once, then cached)."""
+        test = _COMPILED.get(self)
+        if test is None:
+            test = _COMPILED[self] = self._test()
+        return test
+
+    def _test(self) -> Test:
+        raise NotImplementedError
+
+    def fields(self) -> frozenset[str]:
+        """The field names the predicate reads."""
+        raise NotImplementedError
+
+    @property
+    def record_types(self) -> frozenset[type]:
+        """The record types that have every field the predicate reads."""
+        types = frozenset({Connection, Route, InterfaceStats, ProtocolStats})
+        for name in self.fields():
+            types &= _spec(name).records
+        return types
+
+    def __and__(self, other: object) -> Predicate:
+        return And.of(self, _as_predicate(other))
+
+    def __rand__(self, other: object) -> Predicate:
+        return And.of(_as_predicate(other), self)
+
+    def __or__(self, other: object) -> Predicate:
+        return Or.of(self, _as_predicate(other))
+
+    def __ror__(self, other: object) -> Predicate:
+        return Or.of(_as_predicate(other), self)
+
+    def __invert__(self) -> Predicate:
+        return Not(self)
+
+    def __bool__(self) -> bool:
+        raise FilterError(
+            "a predicate has no truth value: combine predicates with &, | and ~, "
+            "not 'and', 'or' and 'not'"
+        )
+
+
+_COMPILED: weakref.WeakKeyDictionary[Predicate, Test] = weakref.WeakKeyDictionary()
+
+
+def _as_predicate(value: object) -> Predicate:
+    if isinstance(value, Predicate):
+        return value
+    raise FilterError(f"cannot combine a predicate with {type(value).__name__}: {value!r}")
+
+
+def _check_types(parts: Iterable[Predicate]) -> None:
+    types = frozenset({Connection, Route, InterfaceStats, ProtocolStats})
+    for part in parts:
+        types &= part.record_types
+    if not types:
+        names = ", ".join(sorted({name for part in parts for name in part.fields()}))
+        raise FilterError(f"no record has all of the fields {names}")
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+_ORDERED_KINDS = frozenset({"port", "int", "address"})
+
+
+@attrs.frozen(repr=False)
+class Compare(Predicate):
+    """``field op value``: ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``."""
+
+    field: str
+    op: str
+    value: Any
+
+    def __attrs_post_init__(self) -> None:
+        kind = _spec(self.field).kind
+        if self.op not in _OPS:
+            raise FilterError(f"unknown comparison {self.op!r}")
+        if self.op not in ("==", "!=") and kind not in _ORDERED_KINDS:
+            raise FilterError(f"field {self.field} cannot be compared with {self.op}")
+        if self.value is None and self.op not in ("==", "!="):
+            raise FilterError(f"cannot compare {self.field} {self.op} None")
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.field})
+
+    def _test(self) -> Test:
+        get, op, value = _spec(self.field).get, _OPS[self.op], self.value
+        negated = self.op == "!="
+        if _spec(self.field).kind == "pids":
+            if negated:
+                return lambda record: not (get(record) and value in get(record))
+            return lambda record: bool(get(record)) and value in get(record)
+        if value is None:
+            return (lambda r: get(r) is not None) if negated else (lambda r: get(r) is None)
+
+        def test(record: Any) -> bool:
+            found = get(record)
+            if found is None:
+                return negated
+            return op(found, value)
+
+        return test
+
+    def __repr__(self) -> str:
+        return f"F.{self.field} {self.op} {_show(self.value)}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (TcpState, Protocol)):
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, socket.AddressFamily):
+        return f"socket.{value.name}"
+    if isinstance(value, (netaddr.IPAddress, netaddr.IPNetwork)):
+        return repr(str(value))
+    return repr(value)
+
+
+@attrs.frozen(repr=False)
+class OneOf(Predicate):
+    """The field's value is one of ``values``."""
+
+    field: str
+    values: frozenset[Any]
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.field})
+
+    def _test(self) -> Test:
+        get, values = _spec(self.field).get, self.values
+        if _spec(self.field).kind == "pids":
+            return lambda record: bool(get(record)) and not values.isdisjoint(get(record))
+        return lambda record: get(record) in values
+
+    def __repr__(self) -> str:
+        shown = ", ".join(sorted(_show(value) for value in self.values))
+        return f"F.{self.field}.isin([{shown}])"
+
+
+@attrs.frozen(repr=False)
+class Within(Predicate):
+    """The address (or the route's destination network) lies within the given ranges."""
+
+    field: str
+    networks: tuple[netaddr.IPNetwork, ...]
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.field})
+
+    def _test(self) -> Test:
+        get = _spec(self.field).get
+        ranges = netaddr.IPSet(self.networks)
+
+        def test(record: Any) -> bool:
+            value = get(record)
+            return value is not None and value in ranges
+
+        return test
+
+    def __repr__(self) -> str:
+        shown = ", ".join(repr(str(network)) for network in self.networks)
+        return f"F.{self.field}.within([{shown}])"
+
+
+_ULA = netaddr.IPNetwork("fc00::/7")  # unique local IPv6 (RFC 4193), IPv6's private range
+_CLASSES: dict[str, Callable[[netaddr.IPAddress], bool]] = {
+    "loopback": lambda a: bool(a.is_loopback()),
+    "private": lambda a: bool(a.is_ipv4_private_use() or a in _ULA),
+    "global": lambda a: bool(a.is_global()),
+    "link_local": lambda a: bool(a.is_link_local()),
+    "multicast": lambda a: bool(a.is_multicast()),
+    "unspecified": lambda a: int(a) == 0,
+    "ipv4_mapped": lambda a: a.version == 6 and bool(a.is_ipv4_mapped()),
+}
+
+
+@attrs.frozen(repr=False)
+class AddressIs(Predicate):
+    """The address belongs to a class: loopback, private, global (public), link_local,
+    multicast, unspecified (a wildcard bind: all interfaces) or ipv4_mapped."""
+
+    field: str
+    kind: str
+
+    def __attrs_post_init__(self) -> None:
+        if _spec(self.field).kind != "address":
+            raise FilterError(f"field {self.field} is not an address")
+        if self.kind not in _CLASSES:
+            raise FilterError(f"unknown address class {self.kind!r}; classes: {sorted(_CLASSES)}")
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.field})
+
+    def _test(self) -> Test:
+        get, check = _spec(self.field).get, _CLASSES[self.kind]
+
+        def test(record: Any) -> bool:
+            value = get(record)
+            return value is not None and check(value)
+
+        return test
+
+    def __repr__(self) -> str:
+        return f"F.{self.field}.is_{self.kind}"
+
+
+@attrs.frozen(repr=False)
+class Matches(Predicate):
+    """A text field matches a shell glob (``fnmatch``) or a regular expression (search)."""
+
+    field: str
+    pattern: str
+    syntax: str  # "glob" or "regex"
+
+    def __attrs_post_init__(self) -> None:
+        if _spec(self.field).kind != "text":
+            raise FilterError(f"field {self.field} is not text")
+        try:
+            self._regex()
+        except re.error as exc:
+            raise FilterError(f"bad pattern {self.pattern!r}: {exc}") from None
+
+    def _regex(self) -> re.Pattern[str]:
+        if self.syntax == "glob":
+            return re.compile(fnmatch.translate(self.pattern), re.DOTALL)
+        if self.syntax == "regex":
+            return re.compile(self.pattern)
+        raise FilterError(f"unknown pattern syntax {self.syntax!r}")
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.field})
+
+    def _test(self) -> Test:
+        get = _spec(self.field).get
+        regex = self._regex()
+        find = regex.match if self.syntax == "glob" else regex.search
+
+        def test(record: Any) -> bool:
+            value = get(record)
+            return value is not None and find(value) is not None
+
+        return test
+
+    def __repr__(self) -> str:
+        method = "glob" if self.syntax == "glob" else "matches"
+        return f"F.{self.field}.{method}({self.pattern!r})"
+
+
+@attrs.frozen(repr=False)
+class Missing(Predicate):
+    """The field has no value (``None``, or no pids)."""
+
+    field: str
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.field})
+
+    def _test(self) -> Test:
+        get = _spec(self.field).get
+        return lambda record: get(record) is None
+
+    def __repr__(self) -> str:
+        return f"F.{self.field}.is_missing()"
+
+
+@attrs.frozen(repr=False)
+class And(Predicate):
+    """Every part holds."""
+
+    parts: tuple[Predicate, ...]
+    symbol: ClassVar[str] = "&"
+
+    @classmethod
+    def of(cls, *parts: Predicate) -> Predicate:
+        flat: list[Predicate] = []
+        for part in parts:
+            flat.extend(part.parts if type(part) is cls else (part,))
+        _check_types(flat)
+        return cls(tuple(flat))
+
+    def fields(self) -> frozenset[str]:
+        return frozenset().union(*(part.fields() for part in self.parts))
+
+    def _test(self) -> Test:
+        tests = [part._test() for part in self.parts]
+        return lambda record: all(test(record) for test in tests)
+
+    def __repr__(self) -> str:
+        return f" {self.symbol} ".join(_grouped(part, self) for part in self.parts)
+
+
+@attrs.frozen(repr=False)
+class Or(And):
+    """At least one part holds."""
+
+    symbol: ClassVar[str] = "|"
+
+    def _test(self) -> Test:
+        tests = [part._test() for part in self.parts]
+        return lambda record: any(test(record) for test in tests)
+
+
+def _grouped(part: Predicate, parent: Predicate) -> str:
+    text = repr(part)
+    if isinstance(part, And) and type(part) is not type(parent):
+        return f"({text})"
+    if isinstance(part, Compare):
+        return f"({text})"
+    return text
+
+
+@attrs.frozen(repr=False)
+class Not(Predicate):
+    """The part does not hold."""
+
+    part: Predicate
+
+    def fields(self) -> frozenset[str]:
+        return self.part.fields()
+
+    def _test(self) -> Test:
+        test = self.part._test()
+        return lambda record: not test(record)
+
+    def __invert__(self) -> Predicate:
+        return self.part
+
+    def __repr__(self) -> str:
+        return f"~({self.part!r})"
+
+
+# -- the field accessor --------------------------------------------------------------
+
+
+class Field:
+    """A record field, to build predicates from: ``F.remote_port == 443``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        _spec(name)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"F.{self.name}"
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def _compare(self, op: str, value: Any) -> Predicate:
+        return Compare(self.name, op, _normalise(self.name, value))
+
+    def __eq__(self, value: object) -> Predicate:  # type: ignore[override]
+        return self._compare("==", value)
+
+    def __ne__(self, value: object) -> Predicate:  # type: ignore[override]
+        return self._compare("!=", value)
+
+    def __lt__(self, value: Any) -> Predicate:
+        return self._compare("<", value)
+
+    def __le__(self, value: Any) -> Predicate:
+        return self._compare("<=", value)
+
+    def __gt__(self, value: Any) -> Predicate:
+        return self._compare(">", value)
+
+    def __ge__(self, value: Any) -> Predicate:
+        return self._compare(">=", value)
+
+    def isin(self, values: Iterable[Any]) -> Predicate:
+        """The value is one of ``values``."""
+        if isinstance(values, (str, bytes)):
+            raise FilterError(f"isin() takes a collection of values, not the string {values!r}")
+        return OneOf(self.name, frozenset(_normalise(self.name, value) for value in values))
+
+    def between(self, low: Any, high: Any) -> Predicate:
+        """``low <= value <= high``."""
+        lower = self._compare(">=", low)
+        upper = self._compare("<=", high)
+        return lower & upper
+
+    def within(self, ranges: Any) -> Predicate:
+        """The address lies in a network, range, set or CIDR string (or a list of them)."""
+        if _spec(self.name).kind not in ("address", "network"):
+            raise FilterError(f"field {self.name} is not an address")
+        return Within(self.name, _networks(ranges))
+
+    def glob(self, pattern: str) -> Predicate:
+        """The text matches a shell-style pattern (``"ssh*"``, ``"/run/*.sock"``)."""
+        return Matches(self.name, pattern, "glob")
+
+    def matches(self, pattern: str) -> Predicate:
+        """A regular expression is found in the text (``re.search``)."""
+        return Matches(self.name, pattern, "regex")
+
+    def is_missing(self) -> Predicate:
+        """The field has no value (``None``)."""
+        return Missing(self.name)
+
+    @property
+    def is_loopback(self) -> Predicate:
+        return AddressIs(self.name, "loopback")
+
+    @property
+    def is_private(self) -> Predicate:
+        """RFC 1918 IPv4 or unique-local IPv6 (``fc00::/7``)."""
+        return AddressIs(self.name, "private")
+
+    @property
+    def is_global(self) -> Predicate:
+        """A public address (netaddr's ``is_global``)."""
+        return AddressIs(self.name, "global")
+
+    is_public = is_global
+
+    @property
+    def is_link_local(self) -> Predicate:
+        return AddressIs(self.name, "link_local")
+
+    @property
+    def is_multicast(self) -> Predicate:
+        return AddressIs(self.name, "multicast")
+
+    @property
+    def is_unspecified(self) -> Predicate:
+        """``0.0.0.0`` or ``::``: a socket bound to all interfaces."""
+        return AddressIs(self.name, "unspecified")
+
+    @property
+    def is_ipv4_mapped(self) -> Predicate:
+        return AddressIs(self.name, "ipv4_mapped")
+
+
+class _Fields:
+    """``F.<field name>`` gives a :class:`Field`; unknown names raise FilterError."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Field:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Field(name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(_SPECS)
+
+    def __repr__(self) -> str:
+        return "F"
+
+
+F = _Fields()
+
+
+# -- use by the query layer ----------------------------------------------------------
+
+
+def check_applies(where: Any, record_type: type) -> None:
+    """Raise FilterError when a predicate reads fields ``record_type`` does not have."""
+    if isinstance(where, Predicate) and record_type not in where.record_types:
+        missing = sorted(name for name in where.fields() if record_type not in _spec(name).records)
+        raise FilterError(f"{record_type.__name__} records have no field {', '.join(missing)}")
+
+
+def conjuncts(where: Predicate) -> tuple[Predicate, ...]:
+    return where.parts if type(where) is And else (where,)
+
+
+def process_free_part(where: Predicate) -> Predicate | None:
+    """The conjuncts of ``where`` that do not read process fields, or None."""
+    if not where.fields() & _PROCESS_FIELDS:
+        return where
+    parts = [part for part in conjuncts(where) if not part.fields() & _PROCESS_FIELDS]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+@attrs.frozen
+class _TableProbe:
+    protocol: Protocol
+    family: socket.AddressFamily
+
+
+def possible_tables(
+    where: Predicate, tables: Iterable[tuple[Protocol, socket.AddressFamily]]
+) -> frozenset[tuple[Protocol, socket.AddressFamily]]:
+    """The socket tables a row matching ``where`` can come from.
+
+    Every conjunct that reads only ``protocol`` and ``family`` is evaluated on each table,
+    so ``F.protocol == "tcp"`` keeps no UDP file from being read.
+    """
+    deciding = [part for part in conjuncts(where) if part.fields() <= {"protocol", "family"}]
+    return frozenset(
+        table
+        for table in tables
+        if all(part(_TableProbe(protocol=table[0], family=table[1])) for part in deciding)
+    )
