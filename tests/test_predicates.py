@@ -1,0 +1,228 @@
+"""Composable predicates: values, errors, evaluation, and what the query layer hands down."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import netaddr
+import pytest
+
+import netstatlib
+from netstatlib import (
+    Connection,
+    Endpoint,
+    F,
+    FilterError,
+    InterfaceStats,
+    Predicate,
+    Protocol,
+    ProtocolStats,
+    Route,
+    RouteFlags,
+    TcpState,
+)
+from netstatlib.backends import LinuxProcfs
+
+
+def ep(address: str, port: int) -> Endpoint:
+    return Endpoint(address=netaddr.IPAddress(address), port=port)
+
+
+def conn(**fields: object) -> Connection:
+    base: dict[str, object] = {
+        "protocol": Protocol.TCP,
+        "family": socket.AF_INET,
+        "local": ep("10.0.0.5", 22),
+        "remote": ep("8.8.8.8", 51000),
+        "state": TcpState.ESTABLISHED,
+        "pids": (812, 900),
+        "process": "sshd: alice",
+        "uid": 0,
+    }
+    base.update(fields)
+    return Connection(**base)  # type: ignore[arg-type]
+
+
+LISTENER = conn(local=ep("0.0.0.0", 22), remote=None, state=TcpState.LISTEN)
+LOOPBACK = conn(local=ep("127.0.0.1", 631), remote=ep("127.0.0.1", 40000), process="cupsd")
+UDP = conn(protocol=Protocol.UDP, local=ep("0.0.0.0", 53), remote=None, state=None)
+ESTABLISHED = conn()
+
+
+@pytest.mark.parametrize(
+    ("predicate", "expected"),
+    [
+        (F.state == "ESTABLISHED", [False, True, False, True]),
+        (F.state == "listening", [True, False, False, False]),
+        (F.state.isin(["syn-recv", "estab"]), [False, True, False, True]),
+        (F.state == None, [False, False, True, False]),  # noqa: E711
+        (F.protocol == "udp", [False, False, True, False]),
+        (F.remote_port == 443, [False, False, False, False]),
+        (F.remote_port != 443, [True, True, True, True]),  # no peer is "not 443"
+        (F.local_port < 100, [True, False, True, True]),
+        (F.local_port.between(600, 700), [False, True, False, False]),
+        (F.local_port == "ssh", [True, False, False, True]),
+        (F.local_address.is_unspecified, [True, False, True, False]),
+        (F.remote_address.is_global, [False, False, False, True]),
+        (F.remote_address.is_loopback, [False, True, False, False]),
+        (F.local_address.is_private, [False, False, False, True]),
+        (F.remote_address.within("8.8.0.0/16"), [False, False, False, True]),
+        (
+            F.remote_address.within(["1.0.0.0/8", netaddr.IPRange("8.8.8.0", "8.8.8.9")]),
+            [False, False, False, True],
+        ),
+        (F.remote_address.is_missing(), [True, False, True, False]),
+        (F.pid == 900, [True, True, True, True]),
+        (F.pid.isin([1, 2]), [False, False, False, False]),
+        (F.process.glob("sshd*"), [True, False, True, True]),
+        (F.process.matches(r"^cups"), [False, True, False, False]),
+        (F.uid == 0, [True, True, True, True]),
+        ((F.state == "LISTEN") | (F.protocol == "udp"), [True, False, True, False]),
+        (~(F.state == "LISTEN") & F.remote_address.is_global, [False, False, False, True]),
+    ],
+)
+def test_predicates_select_the_right_rows(predicate: Predicate, expected: list[bool]) -> None:
+    rows = [LISTENER, LOOPBACK, UDP, ESTABLISHED]
+    assert [predicate(row) for row in rows] == expected
+    assert [predicate.compile()(row) for row in rows] == expected
+
+
+def test_predicates_are_values() -> None:
+    assert (F.state == "syn-recv") == (F.state == TcpState.SYN_RECV)
+    assert (F.remote_port == "https") == (F.remote_port == 443)
+    assert hash(F.local_port == 22) == hash(F.local_port == 22)
+    combined = (F.protocol == "tcp") & (F.state == "LISTEN") & (F.local_port < 1024)
+    assert len(combined.parts) == 3  # type: ignore[attr-defined]
+    assert ~~(F.state == "LISTEN") == (F.state == "LISTEN")
+    assert (F.state == "LISTEN") | (F.state == "CLOSE") != (F.state == "LISTEN") & (
+        F.state == "CLOSE"
+    )
+
+
+def test_repr_reads_back_as_python() -> None:
+    predicate = (F.state == "estab") & (
+        F.remote_address.within("10.0.0.0/8") | ~F.process.glob("ssh*")
+    )
+    text = repr(predicate)
+    assert text == (
+        "(F.state == TcpState.ESTABLISHED) & "
+        "(F.remote_address.within(['10.0.0.0/8']) | ~(F.process.glob('ssh*')))"
+    )
+    assert eval(text, {"F": F, "TcpState": TcpState}) == predicate
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: F.nonsense, "no record has a field 'nonsense'"),
+        (lambda: F.state == "LISTENINGG", "not a value of field state"),
+        (lambda: F.local_port == 70000, "not a value of field local_port"),
+        (lambda: F.local_port == "no-such-service", "unknown service name"),
+        (lambda: F.remote_address == "10.0.0.300", "not a value of field remote_address"),
+        (lambda: F.remote_address.within("10.0.0.0/33"), "not an address range"),
+        (lambda: F.state < "LISTEN", "cannot be compared with <"),
+        (lambda: F.process.glob("[") | F.process.matches("("), "bad pattern"),
+        (lambda: F.local_port.glob("2*"), "is not text"),
+        (lambda: F.process.within("10.0.0.0/8"), "is not an address"),
+        (lambda: F.state.isin("LISTEN"), "collection of values"),
+        (lambda: (F.state == "LISTEN") & (F.metric > 3), "no record has all of the fields"),
+        (lambda: (F.state == "LISTEN") & True, "cannot combine"),
+        (lambda: bool(F.state == "LISTEN"), "no truth value"),
+        (lambda: (F.uid == 0) and (F.pid == 1), "no truth value"),
+    ],
+)
+def test_mistakes_are_filter_errors_at_construction(build: object, message: str) -> None:
+    with pytest.raises(FilterError, match=message):
+        build()  # type: ignore[operator]
+
+
+def test_filter_error_is_a_usage_error_and_value_error() -> None:
+    assert issubclass(FilterError, netstatlib.UsageError)
+    assert issubclass(FilterError, ValueError)
+
+
+def test_other_records() -> None:
+    route = Route(
+        family=socket.AF_INET,
+        destination=netaddr.IPNetwork("10.1.0.0/16"),
+        gateway=netaddr.IPAddress("10.0.0.1"),
+        interface="eth0",
+        metric=100,
+        flags=RouteFlags.UP | RouteFlags.GATEWAY,
+    )
+    assert (F.destination.within("10.0.0.0/8"))(route)
+    assert not (F.destination.within("10.1.2.0/24"))(route)
+    assert (F.gateway == "10.0.0.1")(route)
+    assert (F.interface.glob("eth*") & (F.metric >= 100) & (F.is_default == False))(route)  # noqa: E712
+    stats = InterfaceStats(
+        name="eth0", rx_bytes=5000, rx_packets=1, rx_errors=3, rx_dropped=0, rx_fifo_errors=0,
+        rx_frame_errors=0, rx_compressed=0, multicast=0, tx_bytes=0, tx_packets=0,
+        tx_errors=0, tx_dropped=0, tx_fifo_errors=0, collisions=0, tx_carrier_errors=0,
+        tx_compressed=0,
+    )  # fmt: skip
+    assert ((F.rx_errors > 0) & (F.name == "eth0"))(stats)
+    assert (F.group == "Tcp")(ProtocolStats(group="Tcp", counters={}))
+
+
+def test_queries_reject_predicates_on_fields_their_records_lack() -> None:
+    with pytest.raises(FilterError, match="Route records have no field state"):
+        netstatlib.routes(where=F.state == "LISTEN")
+    with pytest.raises(FilterError, match="Connection records have no field metric"):
+        netstatlib.connections(where=F.metric > 1)
+
+
+TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:0016 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 1001 1 0
+   1: 0100007F:0016 0200007F:D431 01 00000010:00000000 00:00000000 00000000  1000        0 1002 1 0
+"""
+
+
+class Recording(LinuxProcfs):
+    """Records which files were read and which rows reached the process lookup."""
+
+    read: list[str]
+    owners_asked: int = 0
+
+    def connections(self, tables, *, processes=True, keep=None):  # type: ignore[no-untyped-def]
+        self.read = sorted(f"{p.value}{'6' if f == socket.AF_INET6 else ''}" for p, f in tables)
+        self.kept = keep
+        return super().connections(tables, processes=processes, keep=keep)
+
+    def socket_owners(self, inodes=None):  # type: ignore[no-untyped-def]
+        self.owners_asked += 1
+        return {1001: (7,), 1002: (9,)}
+
+    def process_name(self, pid: int) -> str | None:
+        return {7: "sshd", 9: "client"}[pid]
+
+
+def recording(tmp_path: Path) -> Recording:
+    net = tmp_path / "net"
+    net.mkdir()
+    (net / "tcp").write_text(TCP)
+    (net / "tcp6").write_text(TCP.splitlines()[0] + "\n")
+    return Recording(root=tmp_path)
+
+
+def test_protocol_and_family_restrict_the_files_read(tmp_path: Path) -> None:
+    backend = recording(tmp_path)
+    rows = netstatlib.connections("all", where=F.protocol == "tcp", backend=backend)
+    assert backend.read == ["tcp", "tcp6"]  # no udp, raw or unix file: they may not even exist
+    assert len(rows) == 2
+    netstatlib.connections("all", where=(F.family == 4) & (F.protocol == "tcp"), backend=backend)
+    assert backend.read == ["tcp"]
+    assert len(netstatlib.connections("udp", where=F.protocol == "tcp", backend=backend)) == 0
+
+
+def test_process_free_parts_run_before_the_process_lookup(tmp_path: Path) -> None:
+    backend = recording(tmp_path)
+    rows = netstatlib.connections(
+        "tcp4", where=(F.state == "LISTEN") & F.process.glob("ssh*"), backend=backend
+    )
+    assert backend.kept is not None
+    assert [row.process for row in rows] == ["sshd"]
+    none = netstatlib.connections("tcp4", where=F.state == "SYN_RECV", backend=backend)
+    assert len(none) == 0
+    assert backend.owners_asked == 1  # nothing survived the state test: no walk the 2nd time
