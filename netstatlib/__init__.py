@@ -11,6 +11,7 @@ The query functions return a :class:`Table` of frozen records (:class:`Connectio
 
 from __future__ import annotations
 
+from . import audits
 from ._errors import (
     AccessDeniedError,
     FilterError,
@@ -67,6 +68,7 @@ __all__ = [
     "UnsupportedError",
     "UsageError",
     "__version__",
+    "audits",
     "connections",
     "interface_stats",
     "listening",

@@ -357,7 +357,18 @@ class Within(Predicate):
 
         def test(record: Any) -> bool:
             value = get(record)
-            return value is not None and value in ranges
+            if value is None:
+                return False
+            if value in ranges:
+                return True
+            # A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d; an IPv4 range
+            # covers it too, as in ss.
+            return (
+                isinstance(value, netaddr.IPAddress)
+                and value.version == 6
+                and bool(value.is_ipv4_mapped())
+                and value.ipv4() in ranges
+            )
 
         return test
 
@@ -381,7 +392,8 @@ _CLASSES: dict[str, Callable[[netaddr.IPAddress], bool]] = {
 @attrs.frozen(repr=False)
 class AddressIs(Predicate):
     """The address belongs to a class: loopback, private, global (public), link_local,
-    multicast, unspecified (a wildcard bind: all interfaces) or ipv4_mapped."""
+    multicast, unspecified (a wildcard bind: all interfaces) or ipv4_mapped. An
+    IPv4-mapped address is classed by its IPv4 address (``::ffff:8.8.8.8`` is global)."""
 
     field: str
     kind: str
@@ -397,10 +409,15 @@ class AddressIs(Predicate):
 
     def _test(self) -> Test:
         get, check = _spec(self.field).get, _CLASSES[self.kind]
+        unmap = self.kind != "ipv4_mapped"
 
         def test(record: Any) -> bool:
             value = get(record)
-            return value is not None and check(value)
+            if value is None:
+                return False
+            if unmap and value.version == 6 and value.is_ipv4_mapped():
+                value = value.ipv4()
+            return check(value)
 
         return test
 

@@ -226,3 +226,43 @@ def test_process_free_parts_run_before_the_process_lookup(tmp_path: Path) -> Non
     none = netstatlib.connections("tcp4", where=F.state == "SYN_RECV", backend=backend)
     assert len(none) == 0
     assert backend.owners_asked == 1  # nothing survived the state test: no walk the 2nd time
+
+
+def test_ipv4_mapped_peers_are_classed_and_ranged_by_their_ipv4_address() -> None:
+    mapped = conn(family=socket.AF_INET6, remote=ep("::ffff:8.8.8.8", 443))
+    private = conn(family=socket.AF_INET6, remote=ep("::ffff:10.1.2.3", 443))
+    assert F.remote_address.is_global(mapped)
+    assert not F.remote_address.is_global(private)
+    assert F.remote_address.is_private(private)
+    assert F.remote_address.within("10.0.0.0/8")(private)
+    assert F.remote_address.is_ipv4_mapped(private)
+
+
+def test_audit_predicates_and_half_open_counts() -> None:
+    from netstatlib import audits
+
+    assert audits.ON_ALL_INTERFACES(LISTENER)
+    assert not audits.ON_ALL_INTERFACES(LOOPBACK)
+    assert audits.TO_PUBLIC_ADDRESSES(ESTABLISHED)
+    assert not audits.TO_PUBLIC_ADDRESSES(LOOPBACK)
+    flood = [
+        conn(local=ep("10.0.0.5", 80), remote=ep(f"203.0.113.{n}", 4000), state=TcpState.SYN_RECV)
+        for n in range(5)
+    ]
+    flood += [conn(local=ep("10.0.0.5", 443), state=TcpState.NEW_SYN_RECV), ESTABLISHED]
+    counts = audits.half_open_by_port(flood)
+    assert counts == {80: 5, 443: 1}
+    assert list(counts) == [80, 443]
+
+
+def test_half_open_by_port_reads_only_tcp_and_no_processes(tmp_path: Path) -> None:
+    from netstatlib import audits
+
+    net = tmp_path / "net"
+    net.mkdir()
+    syn_recv = TCP + "   2: 0100007F:0050 0200007F:D432 03 00000000:00000000 00:0 0 0 0 0 1 0\n"
+    (net / "tcp").write_text(syn_recv)
+    backend = Recording(root=tmp_path)
+    assert audits.half_open_by_port(backend=backend) == {80: 1}
+    assert backend.read == ["tcp", "tcp6"]
+    assert backend.owners_asked == 0
