@@ -325,6 +325,8 @@ def detail_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("in-process: netstatlib processes=True", _ms(_median(inproc, "nsl_proc"))),
         ("in-process: netstatlib processes=False", _ms(_median(inproc, "nsl_noproc"))),
         ("in-process: psutil.net_connections('tcp')", _ms(_median(inproc, "psutil"))),
+        ("in-process: netstatlib listening('tcp')", _ms(_median(inproc, "nsl_listening"))),
+        ("in-process: netstatlib dport = :22", _ms(_median(inproc, "nsl_dport22"))),
     ]  # fmt: skip
     host = result.get("host_side")
     if host:
