@@ -41,6 +41,7 @@ from ._query import (
     protocol_stats,
     routes,
 )
+from ._ssfilter import compile_filter
 from ._table import Table
 
 __version__ = "0.1.0"
@@ -69,6 +70,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "audits",
+    "compile_filter",
     "connections",
     "interface_stats",
     "listening",

@@ -209,6 +209,13 @@ class Predicate:
         """The field names the predicate reads."""
         raise NotImplementedError
 
+    def to_ss_filter(self) -> str | None:
+        """The predicate in the filter language of ``ss``, or None where it has no words
+        for it (a process name, a pid); :func:`~netstatlib.compile_filter` reads it back."""
+        from ._ssfilter import to_ss_filter
+
+        return to_ss_filter(self)
+
     @property
     def record_types(self) -> frozenset[type]:
         """The record types that have every field the predicate reads."""

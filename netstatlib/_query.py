@@ -10,9 +10,10 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from ._errors import UsageError
+from ._errors import FilterError, UsageError
 from ._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
 from ._predicates import Predicate, check_applies, possible_tables, process_free_part
+from ._ssfilter import compile_filter
 from ._table import Table
 from .backends._base import Backend, SocketTable
 from .backends._select import get_backend
@@ -28,7 +29,8 @@ __all__ = [
 ]
 
 R = TypeVar("R")
-Where = Callable[[R], object]
+Where = Callable[[R], object] | Predicate | str | None
+"""What ``where=`` takes: a predicate, an ss filter string (sockets only) or a callable."""
 
 _INET = socket.AddressFamily.AF_INET
 _INET6 = socket.AddressFamily.AF_INET6
@@ -92,6 +94,11 @@ def _check_where(where: Any, record_type: type) -> Callable[[Any], object] | Non
     """The test to apply for ``where=``: None, a plain callable, or a compiled predicate."""
     if where is None:
         return None
+    if isinstance(where, str):
+        raise FilterError(
+            f"filter strings (the ss language) select sockets; {record_type.__name__} "
+            "records are filtered with a predicate built from F, or a callable"
+        )
     if isinstance(where, Predicate):
         check_applies(where, record_type)
         return where.compile()
@@ -116,12 +123,14 @@ def _both(
 
 def _socket_query(
     kind: str | Iterable[str],
-    where: Callable[[Connection], object] | None,
+    where: Where[Connection],
     processes: bool,
     backend: Backend | str | None,
     keep: Callable[[Connection], bool] | None,
 ) -> Table[Connection]:
     tables = resolve_kind(kind)
+    if isinstance(where, str):
+        where = compile_filter(where)
     test = _check_where(where, Connection)
     source = get_backend(backend)
     if isinstance(where, Predicate):
@@ -143,7 +152,7 @@ def _socket_query(
 def connections(
     kind: str | Iterable[str] = "inet",
     *,
-    where: Callable[[Connection], object] | None = None,
+    where: Where[Connection] = None,
     processes: bool = True,
     backend: Backend | str | None = None,
 ) -> Table[Connection]:
@@ -165,7 +174,7 @@ def _is_listening(row: Connection) -> bool:
 def listening(
     kind: str | Iterable[str] = "inet",
     *,
-    where: Callable[[Connection], object] | None = None,
+    where: Where[Connection] = None,
     processes: bool = True,
     backend: Backend | str | None = None,
 ) -> Table[Connection]:
@@ -203,7 +212,7 @@ def _resolve_family(family: Any) -> socket.AddressFamily | None:
 def routes(
     *,
     family: socket.AddressFamily | int | str | None = None,
-    where: Callable[[Route], object] | None = None,
+    where: Where[Route] = None,
     backend: Backend | str | None = None,
 ) -> Table[Route]:
     """The routing table (``netstat -r``): IPv4 and IPv6 unless ``family`` picks one.
@@ -217,7 +226,7 @@ def routes(
 
 def interface_stats(
     *,
-    where: Callable[[InterfaceStats], object] | None = None,
+    where: Where[InterfaceStats] = None,
     backend: Backend | str | None = None,
 ) -> Table[InterfaceStats]:
     """Traffic counters per interface (``netstat -e``/``-i``): bytes, packets, errors, drops."""
@@ -227,7 +236,7 @@ def interface_stats(
 
 def protocol_stats(
     *,
-    where: Callable[[ProtocolStats], object] | None = None,
+    where: Where[ProtocolStats] = None,
     backend: Backend | str | None = None,
 ) -> Table[ProtocolStats]:
     """Per-protocol counters (``netstat -s``), one record per kernel group (``Ip``, ``Tcp``)."""

@@ -31,6 +31,7 @@ DOCUMENTED = {
     "UsageError",
     "__version__",
     "audits",
+    "compile_filter",
     "connections",
     "interface_stats",
     "listening",

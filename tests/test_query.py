@@ -172,9 +172,24 @@ def test_where_filters_after_the_backend(proc: LinuxProcfs) -> None:
     assert all(row.state is TcpState.ESTABLISHED for row in rows)
 
 
-def test_where_must_be_callable(proc: LinuxProcfs) -> None:
+def test_where_must_be_callable_a_predicate_or_a_socket_filter(proc: LinuxProcfs) -> None:
     with pytest.raises(UsageError, match="where must be a callable"):
-        netstatlib.connections(backend=proc, where="tcp")  # type: ignore[arg-type]
+        netstatlib.connections(backend=proc, where=42)  # type: ignore[arg-type]
+    with pytest.raises(netstatlib.FilterError, match="expected"):
+        netstatlib.connections(backend=proc, where="tcp")
+    with pytest.raises(netstatlib.FilterError, match="filter strings"):
+        netstatlib.routes(backend=proc, where="dst 10.0.0.0/8")
+
+
+def test_a_filter_string_selects_like_its_predicate(proc: LinuxProcfs) -> None:
+    by_text = netstatlib.connections("all", backend=proc, where="state established")
+    by_predicate = netstatlib.connections(
+        "all", backend=proc, where=netstatlib.compile_filter("state established")
+    )
+    assert by_text == by_predicate
+    # TCP over IPv4 and IPv4-mapped IPv6, the connected UDP socket, the UNIX connection
+    assert [row.protocol.value for row in by_text] == ["tcp", "tcp", "udp", "unix"]
+    assert {row.state for row in by_text} == {TcpState.ESTABLISHED}
 
 
 @pytest.mark.parametrize("kind", ["tcp7", "", "inet5", 4])
