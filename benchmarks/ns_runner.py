@@ -129,7 +129,7 @@ def inprocess(repeat: int, budget: Budget) -> dict[str, Any]:
         return netstatlib.listening("tcp", processes=True)
 
     def nsl_dport22() -> object:
-        return netstatlib.connections("tcp", where=netstatlib.F.remote_port == 22)
+        return netstatlib.connections("tcp", where="dport = :22")
 
     queries = {
         "nsl_proc": nsl_proc,

@@ -28,7 +28,15 @@ import attrs
 import netaddr
 
 from ._errors import FilterError, UsageError
-from ._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route, TcpState
+from ._model import (
+    Connection,
+    InterfaceStats,
+    Protocol,
+    ProtocolStats,
+    Route,
+    RouteFlags,
+    TcpState,
+)
 
 __all__ = ["F", "Field", "Predicate"]
 
@@ -86,6 +94,7 @@ _SPECS: dict[str, _Spec] = {
     "gateway": _Spec(_ROUTE, _attribute("gateway"), "address"),
     "interface": _Spec(_ROUTE, _attribute("interface"), "text"),
     "metric": _Spec(_ROUTE, _attribute("metric"), "int"),
+    "flags": _Spec(_ROUTE, _attribute("flags"), "flags"),
     "is_default": _Spec(_ROUTE, _attribute("is_default"), "bool"),
     "name": _Spec(_IFACE, _attribute("name"), "text"),
     "mtu": _Spec(_ROUTE | _IFACE, _attribute("mtu"), "int"),
@@ -142,6 +151,8 @@ def _normalise(name: str, value: Any) -> Any:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError("an integer")
             return value
+        if kind == "flags":
+            return _flags(value)
         if kind == "bool":
             if not isinstance(value, bool):
                 raise TypeError("True or False")
@@ -165,6 +176,19 @@ def _port(value: Any) -> int:
     if not 0 <= port <= 0xFFFF:
         raise ValueError("a port is 0 to 65535")
     return port
+
+
+def _flags(value: Any) -> RouteFlags:
+    """Route flags from a RouteFlags value, a name (``"GATEWAY"``) or a list of names."""
+    if isinstance(value, RouteFlags):
+        return value
+    names = [value] if isinstance(value, str) else list(value)
+    flags = RouteFlags(0)
+    for name in names:
+        if not isinstance(name, str) or name.upper() not in RouteFlags.__members__:
+            raise ValueError(f"unknown route flag {name!r}")
+        flags |= RouteFlags[name.upper()]
+    return flags
 
 
 def _networks(value: Any) -> tuple[netaddr.IPNetwork, ...]:
@@ -475,6 +499,25 @@ class Matches(Predicate):
 
 
 @attrs.frozen(repr=False)
+class HasFlags(Predicate):
+    """Every one of the given route flags is set."""
+
+    field: str
+    flags: RouteFlags
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.field})
+
+    def _test(self) -> Test:
+        get, flags = _spec(self.field).get, self.flags
+        return lambda record: (get(record) & flags) == flags
+
+    def __repr__(self) -> str:
+        names = [flag.name for flag in RouteFlags if flag in self.flags and flag.name]
+        return f"F.{self.field}.has({names!r})"
+
+
+@attrs.frozen(repr=False)
 class Missing(Predicate):
     """The field has no value (``None``, or no pids)."""
 
@@ -621,6 +664,13 @@ class Field:
     def matches(self, pattern: str) -> Predicate:
         """A regular expression is found in the text (``re.search``)."""
         return Matches(self.name, pattern, "regex")
+
+    def has(self, flags: Any) -> Predicate:
+        """Route flags: every given flag is set (``F.flags.has("GATEWAY")``, a list of
+        names, or a :class:`~netstatlib.RouteFlags` value)."""
+        if _spec(self.name).kind != "flags":
+            raise FilterError(f"field {self.name} has no flags")
+        return HasFlags(self.name, _normalise(self.name, flags))
 
     def is_missing(self) -> Predicate:
         """The field has no value (``None``)."""

@@ -155,6 +155,15 @@ def test_other_records() -> None:
     assert not (F.destination.within("10.1.2.0/24"))(route)
     assert (F.gateway == "10.0.0.1")(route)
     assert (F.interface.glob("eth*") & (F.metric >= 100) & (F.is_default == False))(route)  # noqa: E712
+    assert F.flags.has("gateway")(route)
+    assert F.flags.has(["UP", "GATEWAY"])(route)
+    assert not F.flags.has(RouteFlags.REJECT)(route)
+    assert (F.flags == RouteFlags.UP | RouteFlags.GATEWAY)(route)
+    assert repr(F.flags.has(["UP", "GATEWAY"])) == "F.flags.has(['UP', 'GATEWAY'])"
+    with pytest.raises(FilterError, match="unknown route flag"):
+        F.flags.has("SHINY")
+    with pytest.raises(FilterError, match="has no flags"):
+        F.metric.has("UP")
     stats = InterfaceStats(
         name="eth0", rx_bytes=5000, rx_packets=1, rx_errors=3, rx_dropped=0, rx_fifo_errors=0,
         rx_frame_errors=0, rx_compressed=0, multicast=0, tx_bytes=0, tx_packets=0,
