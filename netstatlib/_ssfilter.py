@@ -98,7 +98,7 @@ import netaddr
 
 from ._errors import FilterError
 from ._model import TcpState
-from ._predicates import F, Field, Predicate
+from ._predicates import And, Compare, F, Field, Missing, Not, OneOf, Or, Predicate, Within
 
 __all__ = ["compile_filter", "to_ss_filter"]
 
@@ -529,8 +529,6 @@ _STATE_ORDER = ("unknown", *_CANONICAL[1:])
 
 def _state_bits(predicate: Predicate) -> frozenset[int] | None:
     """The ss state bits a predicate made by _states_predicate() stands for, or None."""
-    from ._predicates import Missing, OneOf, Or
-
     parts = predicate.parts if isinstance(predicate, Or) else (predicate,)
     choice = parts[0]
     if not isinstance(choice, OneOf) or choice.field != "state" or len(parts) > 2:
@@ -565,8 +563,6 @@ def _checked(text: str, predicate: Predicate) -> str | None:
 
 def _atom(predicate: Predicate) -> str | None:
     """A single ss condition with exactly this predicate, or None."""
-    from ._predicates import And, Compare, Or, Within
-
     if predicate == _ANY:
         return "dst *"
     parts = predicate.parts if isinstance(predicate, (And, Or)) else (predicate,)
@@ -589,8 +585,6 @@ def _atom(predicate: Predicate) -> str | None:
 
 
 def _expression(predicate: Predicate) -> str | None:
-    from ._predicates import And, Not, Or
-
     atom = _atom(predicate)
     if atom is not None:
         return atom
@@ -617,8 +611,6 @@ def _expression(predicate: Predicate) -> str | None:
 
 
 def _grouped(predicate: Predicate) -> str | None:
-    from ._predicates import And
-
     text = _expression(predicate)
     if text is not None and isinstance(predicate, And) and _atom(predicate) is None:
         return f"( {text} )"
@@ -635,8 +627,6 @@ def to_ss_filter(predicate: Predicate) -> str | None:
     listener's peer implies) gives None. Parentheses are printed as separate words, as
     ss needs them.
     """
-    from ._predicates import And
-
     if not isinstance(predicate, Predicate):
         return None
     bits = _state_bits(predicate)
