@@ -167,7 +167,10 @@ def _normalise(name: str, value: Any) -> Any:
 
 
 def _port(value: Any) -> int:
-    if isinstance(value, str) and not value.isdigit():
+    """A port number, or a service name looked up in the local services database."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError("a port number or a service name")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
         try:
             return socket.getservbyname(value)
         except OSError:

@@ -119,6 +119,8 @@ def test_repr_reads_back_as_python() -> None:
         (lambda: F.state == "LISTENINGG", "not a value of field state"),
         (lambda: F.local_port == 70000, "not a value of field local_port"),
         (lambda: F.local_port == "no-such-service", "unknown service name"),
+        (lambda: F.local_port == 22.5, "port number or a service name"),
+        (lambda: F.local_port == True, "port number or a service name"),  # noqa: E712
         (lambda: F.remote_address == "10.0.0.300", "not a value of field remote_address"),
         (lambda: F.remote_address.within("10.0.0.0/33"), "not an address range"),
         (lambda: F.state < "LISTEN", "cannot be compared with <"),
