@@ -106,7 +106,11 @@ for _counter in (field.name for field in attrs.fields(InterfaceStats)):
     _SPECS.setdefault(_counter, _Spec(_IFACE, _attribute(_counter), "int"))
 
 _PROCESS_FIELDS = frozenset({"pid", "process"})
-_FAMILIES: dict[object, socket.AddressFamily] = {
+# The spellings of an address family accepted wherever one is asked for.
+FAMILY_ALIASES: dict[object, socket.AddressFamily] = {
+    socket.AF_INET: socket.AF_INET,
+    socket.AF_INET6: socket.AF_INET6,
+    socket.AF_UNIX: socket.AF_UNIX,
     4: socket.AF_INET,
     6: socket.AF_INET6,
     "inet": socket.AF_INET,
@@ -135,10 +139,10 @@ def _normalise(name: str, value: Any) -> Any:
         if kind == "protocol":
             return value if isinstance(value, Protocol) else Protocol(str(value).lower())
         if kind == "family":
-            if isinstance(value, socket.AddressFamily):
-                return value
             key = value.lower() if isinstance(value, str) else value
-            return _FAMILIES[key]
+            if isinstance(key, bool):
+                raise TypeError("a family")
+            return FAMILY_ALIASES[key]
         if kind == "state":
             return TcpState.parse(value)
         if kind == "address":

@@ -12,7 +12,13 @@ from typing import Any, TypeVar
 
 from ._errors import FilterError, UsageError
 from ._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
-from ._predicates import Predicate, check_applies, possible_tables, process_free_part
+from ._predicates import (
+    FAMILY_ALIASES,
+    Predicate,
+    check_applies,
+    possible_tables,
+    process_free_part,
+)
 from ._ssfilter import compile_filter
 from ._table import Table
 from .backends._base import Backend, SocketTable
@@ -187,26 +193,17 @@ def listening(
 
 
 def _resolve_family(family: Any) -> socket.AddressFamily | None:
+    """``family=`` of routes(): the IP families under every spelling predicates accept."""
     if family is None:
         return None
-    aliases: dict[object, socket.AddressFamily] = {
-        4: _INET,
-        6: _INET6,
-        "inet": _INET,
-        "inet4": _INET,
-        "ipv4": _INET,
-        "inet6": _INET6,
-        "ipv6": _INET6,
-        _INET: _INET,
-        _INET6: _INET6,
-    }
     key = family.strip().lower() if isinstance(family, str) else family
-    if isinstance(key, bool) or key not in aliases:
+    resolved = None if isinstance(key, bool) else FAMILY_ALIASES.get(key)
+    if resolved not in (_INET, _INET6):
         raise UsageError(
             f"family must be socket.AF_INET, socket.AF_INET6, 4, 6, 'inet' or 'inet6', "
             f"not {family!r}"
         )
-    return aliases[key]
+    return resolved
 
 
 def routes(
