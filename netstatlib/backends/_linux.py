@@ -437,14 +437,12 @@ def _with_live_link(
     link = links.get(record.name)
     if link is None:
         return record
-    speed = None
-    if sysfs_is_ours:
-        speed = _read_sysfs_int(os.path.join(_LIVE_SYSFS, record.name, "speed"))
+    speed = _read_speed(os.path.join(_LIVE_SYSFS, record.name)) if sysfs_is_ours else None
     return attrs.evolve(
         record,
         mtu=link.mtu,
         is_up=bool(link.flags & _IFF_UP) and bool(link.flags & _IFF_RUNNING),
-        speed_mbps=speed if speed is not None and speed > 0 else None,
+        speed_mbps=speed,
     )
 
 
@@ -455,11 +453,16 @@ def _with_sysfs(record: InterfaceStats, sysfs: str) -> InterfaceStats:
         return record
     flags = _read_sysfs_int(os.path.join(base, "flags"))
     carrier = _read_sysfs_int(os.path.join(base, "carrier"))
-    speed = _read_sysfs_int(os.path.join(base, "speed"))
     is_up = None if flags is None else bool(flags & _IFF_UP) and carrier == 1
     return attrs.evolve(
         record,
         mtu=_read_sysfs_int(os.path.join(base, "mtu")),
         is_up=is_up,
-        speed_mbps=speed if speed is not None and speed > 0 else None,
+        speed_mbps=_read_speed(base),
     )
+
+
+def _read_speed(device: str) -> int | None:
+    """``<device>/speed`` in Mb/s; None where the device has none (an error, or -1)."""
+    speed = _read_sysfs_int(os.path.join(device, "speed"))
+    return speed if speed is not None and speed > 0 else None
