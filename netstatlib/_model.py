@@ -22,6 +22,7 @@ __all__ = [
     "Counters",
     "Endpoint",
     "InterfaceStats",
+    "NamedEndpoint",
     "Protocol",
     "ProtocolStats",
     "Route",
@@ -48,7 +49,13 @@ class TcpState(enum.Enum):
 
     The values are the kernel's numbers (the ``st`` column of ``/proc/net/tcp``).
     ``UNKNOWN`` stands for a number or word this library does not know; a row with an
-    unknown state is kept, never dropped.
+    unknown state is kept, never dropped, and :attr:`Connection.state_text` keeps what
+    the source printed.
+
+    Two members exist only on Windows and have numbers outside the kernel's range:
+    ``BOUND`` (a TCP socket bound to a port but neither listening nor connected, which
+    ``netstat -q`` lists; Linux shows such a socket as ``CLOSE``) and ``DELETE_TCB``
+    (``MIB_TCP_STATE_DELETE_TCB``: the connection's control block is being deleted).
 
     Use :meth:`parse` to turn what people type (``LISTENING``, ``SYN_RECEIVED``,
     ``syn-recv``, ``estab``) into a member.
@@ -67,6 +74,8 @@ class TcpState(enum.Enum):
     LISTEN = 10
     CLOSING = 11
     NEW_SYN_RECV = 12
+    BOUND = 100
+    DELETE_TCB = 101
 
     def __str__(self) -> str:
         return self.name
@@ -82,8 +91,10 @@ class TcpState(enum.Enum):
 
         Accepts the member names, the kernel's and ``ss``'s spellings (``syn-recv``,
         ``fin-wait-1``, ``estab``, ``closed``), netstat's (``LISTENING``,
-        ``SYN_RECEIVED``, ``FIN_WAIT_1``), in any case, with ``-``, ``_`` or a space
-        between words. Anything else raises :class:`~netstatlib.UsageError`.
+        ``SYN_RECEIVED``, ``FIN_WAIT_1``) and the words a localized Windows ``netstat``
+        prints (German ``ABHÖREN``, ``HERGESTELLT``, ``WARTEND``, ...; the list is in
+        ``docs/windows.md``), in any case, with ``-``, ``_`` or a space between words.
+        Anything else raises :class:`~netstatlib.UsageError`.
         """
         if isinstance(text, TcpState):
             return text
@@ -97,7 +108,9 @@ class TcpState(enum.Enum):
             raise UsageError(f"unknown TCP state {text!r}; known states: {known}") from None
 
 
-_BY_NUMBER: dict[int, TcpState] = {m.value: m for m in TcpState}
+# Only the kernel's own numbers: BOUND and DELETE_TCB are Windows states, not numbers
+# the kernel can print.
+_BY_NUMBER: dict[int, TcpState] = {m.value: m for m in TcpState if m.value <= 12}
 
 _SPELLINGS: dict[str, TcpState] = {m.name: m for m in TcpState}
 _SPELLINGS.update(
@@ -116,24 +129,32 @@ _SPELLINGS.update(
         "NEW_SYN_RECEIVED": TcpState.NEW_SYN_RECV,
     }
 )
+# The state words of a localized Windows netstat.exe are added by the Windows parser's
+# table (netstatlib/parsers/_windows_words.py), which is the one place they are listed.
 
 
 @attrs.frozen(kw_only=True)
 class Endpoint:
     """An IP address and a port.
 
-    ``str()`` gives what a person expects: ``10.0.0.5:22``, ``[::1]:631``. IPv4-mapped
-    IPv6 addresses (``::ffff:10.0.0.5``, what a dual-stack socket reports for an IPv4
-    peer) are kept as the kernel reports them; :attr:`is_ipv4_mapped` recognises them
-    and :meth:`unmapped` gives the IPv4 endpoint.
+    ``str()`` gives what a person expects: ``10.0.0.5:22``, ``[::1]:631``,
+    ``[fe80::1%12]:546`` where the source gave a zone. IPv4-mapped IPv6 addresses
+    (``::ffff:10.0.0.5``, what a dual-stack socket reports for an IPv4 peer) are kept
+    as the kernel reports them; :attr:`is_ipv4_mapped` recognises them and
+    :meth:`unmapped` gives the IPv4 endpoint.
     """
 
     address: netaddr.IPAddress
     port: int
+    zone: str | None = None
+    """The IPv6 zone (scope) of a link-local address as the source printed it after
+    ``%``: an interface index on Windows (``fe80::1%12``). ``None`` where the source does
+    not say (``/proc/net/tcp6`` has no zone column)."""
 
     def __str__(self) -> str:
         if self.address.version == 6:
-            return f"[{self.address}]:{self.port}"
+            zone = f"%{self.zone}" if self.zone is not None else ""
+            return f"[{self.address}{zone}]:{self.port}"
         return f"{self.address}:{self.port}"
 
     @property
@@ -146,6 +167,31 @@ class Endpoint:
         if self.is_ipv4_mapped:
             return Endpoint(address=self.address.ipv4(), port=self.port)
         return self
+
+
+@attrs.frozen(kw_only=True)
+class NamedEndpoint:
+    """An endpoint as a tool printed it with names: ``api:1032``, ``chi02legaldc01:msft-gc``.
+
+    Windows ``netstat`` without ``-n`` prints host names and service names instead of
+    numbers and the numbers are lost. netstatlib never invents an address for a name:
+    such an endpoint is kept here, in :attr:`Connection.local_name` or
+    :attr:`Connection.remote_name`, exactly as printed.
+
+    ``host`` is the host part as printed (a name, or an address text when only the port
+    was printed as a name). ``service`` is the service name when the port was printed as
+    one, and ``port`` its number: the printed number, or the port of a service name this
+    library knows (``https`` is 443); ``None`` for a service name it does not know.
+    ``str()`` gives back the printed text.
+    """
+
+    host: str
+    port: int | None
+    service: str | None = None
+
+    def __str__(self) -> str:
+        port = self.service if self.service is not None else self.port
+        return f"{self.host}:{port}"
 
 
 @attrs.frozen(kw_only=True)
@@ -163,17 +209,26 @@ class Connection:
     when they were and no inspectable process holds it (it belongs to the kernel, or to
     processes the current user cannot inspect). ``process`` is the name
     (``/proc/<pid>/comm``) of the first of them.
+
+    Records parsed from a Windows ``netstat`` printed without ``-n`` may name an endpoint
+    instead of giving its numbers (``api:1032``). Then :attr:`local_name` /
+    :attr:`remote_name` hold the printed :class:`NamedEndpoint` and :attr:`local` /
+    :attr:`remote` hold an :class:`Endpoint` only if the numbers are known (an address
+    printed as a number and a port or known service name), ``None`` otherwise.
     """
 
     protocol: Protocol
     """Which socket table the row is from: TCP, UDP, UDP-Lite, raw or UNIX."""
-    family: socket.AddressFamily
-    """``AF_INET``, ``AF_INET6`` or ``AF_UNIX``."""
+    family: socket.AddressFamily | None
+    """``AF_INET``, ``AF_INET6`` or ``AF_UNIX``; ``None`` only for a Windows row whose
+    endpoints were both printed as names, which says nothing about the family."""
     local: Endpoint | None
-    """Local address and port; ``None`` for UNIX sockets (see :attr:`path`)."""
+    """Local address and port; ``None`` for UNIX sockets (see :attr:`path`) and for a
+    local endpoint printed by name only (see :attr:`local_name`)."""
     remote: Endpoint | None
     """Peer address and port; ``None`` when not connected (a listener, an unconnected
-    UDP socket) and for UNIX sockets."""
+    UDP socket), for UNIX sockets and for a peer printed by name only (see
+    :attr:`remote_name`)."""
     state: TcpState | None
     """TCP state; for UDP/UDP-Lite/raw ``None`` (unconnected) or ``ESTABLISHED``."""
     pids: tuple[int, ...] | None = None
@@ -197,6 +252,21 @@ class Connection:
     """UNIX socket type (``SOCK_STREAM``, ``SOCK_DGRAM``, ``SOCK_SEQPACKET``)."""
     ip_protocol: int | None = None
     """For raw sockets, the IP protocol number served (1 for ICMP, 58 for ICMPv6)."""
+    state_text: str | None = None
+    """The state exactly as the source printed it, kept when :attr:`state` is
+    ``UNKNOWN`` (a state number or localized word this library does not know); ``None``
+    otherwise."""
+    local_name: NamedEndpoint | None = None
+    """The local endpoint as printed with a host or service name (Windows ``netstat``
+    without ``-n``); ``None`` when it was printed as numbers."""
+    remote_name: NamedEndpoint | None = None
+    """The peer as printed with a host or service name (Windows ``netstat`` without
+    ``-n``, ``lhr08s05-in-f14:https``); ``None`` when printed as numbers or not
+    connected."""
+    components: tuple[str, ...] | None = None
+    """Windows ``netstat -b``: the lines printed above the ``[program.exe]`` line, in
+    order: the service hosted by the program (``RpcSs`` for an ``svchost.exe``) or, with
+    ``-v``, the modules involved. ``None`` when the source does not say."""
 
     @property
     def is_listening(self) -> bool:
@@ -248,34 +318,53 @@ class Route:
     that the kernel's IPv4 ``MTU`` column is the route's advertised MSS plus 40
     (``ip route ... advmss 1360`` shows as 1400), not ``ip route ... mtu``. ``source``
     is the IPv6 source prefix of a source-specific route (``None`` otherwise).
+
+    Windows (``route print``, ``netstat -r``) names the outgoing interface differently
+    per table: the IPv4 table by the interface's own address (:attr:`interface_address`)
+    and the IPv6 table by its index (:attr:`interface_index`, linked to the interface
+    list's description in :attr:`interface` where the list has it). Its persistent
+    routes (stored configuration, re-applied at boot) are records with
+    ``persistent=True``; the active table lists the routes in effect.
     """
 
     family: socket.AddressFamily
     destination: netaddr.IPNetwork
     gateway: netaddr.IPAddress | None
     interface: str | None
-    metric: int
+    metric: int | None
+    """The route's metric; ``None`` only for a Windows persistent route whose metric is
+    ``Default`` (the interface's metric applies)."""
     flags: RouteFlags
     mtu: int | None = None
     window: int | None = None
     irtt: int | None = None
     source: netaddr.IPNetwork | None = None
+    interface_address: netaddr.IPAddress | None = None
+    """Windows IPv4 routes: the address of the outgoing interface, as printed in the
+    ``Interface`` column. ``None`` elsewhere."""
+    interface_index: int | None = None
+    """Windows IPv6 routes: the interface index (the ``If`` column). ``None`` elsewhere."""
+    persistent: bool | None = None
+    """Windows: ``True`` for an entry of the ``Persistent Routes`` list, ``False`` for an
+    active route; ``None`` where the source has no such notion (Linux)."""
 
     @property
     def is_default(self) -> bool:
         """True only for a usable default route: prefix length 0, up, not a reject
         (unreachable, prohibit, the kernel's IPv6 null entries), with a device (an IPv4
-        blackhole route has none) and not through the loopback device ``lo`` (a default
-        route through a blackhole nexthop object, ``ip nexthop add ... blackhole``, is
-        printed by the kernel as an ordinary route out of ``lo``; nothing outside the
-        host is reachable that way)."""
-        return (
-            self.destination.prefixlen == 0
-            and RouteFlags.UP in self.flags
-            and RouteFlags.REJECT not in self.flags
-            and self.interface is not None
-            and self.interface != "lo"
-        )
+        blackhole route has none; a Windows route names it by address or index) and not
+        through the loopback device (a default route through a blackhole nexthop object,
+        ``ip nexthop add ... blackhole``, is printed by the kernel as an ordinary route
+        out of ``lo``; nothing outside the host is reachable that way)."""
+        if self.destination.prefixlen != 0 or RouteFlags.UP not in self.flags:
+            return False
+        if RouteFlags.REJECT in self.flags:
+            return False
+        if self.interface_address is not None:
+            return not self.interface_address.is_loopback()
+        if self.interface_index is not None:
+            return True
+        return self.interface is not None and self.interface != "lo"
 
 
 @attrs.frozen(kw_only=True)
@@ -291,28 +380,51 @@ class InterfaceStats:
     with carrier, psutil's ``isup``) and ``speed_mbps`` come from ``/sys/class/net`` and
     are ``None`` where it does not tell (no sysfs for that network namespace, a virtual
     device without a speed).
+
+    A counter the source does not give is ``None``. Windows ``netstat -e`` gives one
+    total over all interfaces: that record has ``name=None`` (see :attr:`is_total`), its
+    packet counts split into unicast and non-unicast, and no FIFO, frame, compression,
+    multicast, collision or carrier counters.
     """
 
-    name: str
+    name: str | None
+    """The interface name; ``None`` for a total over all interfaces (Windows
+    ``netstat -e``)."""
     rx_bytes: int
     rx_packets: int
     rx_errors: int
     rx_dropped: int
-    rx_fifo_errors: int
-    rx_frame_errors: int
-    rx_compressed: int
-    multicast: int
+    rx_fifo_errors: int | None
+    rx_frame_errors: int | None
+    rx_compressed: int | None
+    multicast: int | None
     tx_bytes: int
     tx_packets: int
     tx_errors: int
     tx_dropped: int
-    tx_fifo_errors: int
-    collisions: int
-    tx_carrier_errors: int
-    tx_compressed: int
+    tx_fifo_errors: int | None
+    collisions: int | None
+    tx_carrier_errors: int | None
+    tx_compressed: int | None
     mtu: int | None = None
     is_up: bool | None = None
     speed_mbps: int | None = None
+    rx_unicast_packets: int | None = None
+    """Unicast packets received (Windows ``netstat -e``); ``None`` where not given."""
+    rx_non_unicast_packets: int | None = None
+    """Broadcast and multicast packets received (Windows); ``None`` where not given."""
+    tx_unicast_packets: int | None = None
+    """Unicast packets sent (Windows); ``None`` where not given."""
+    tx_non_unicast_packets: int | None = None
+    """Broadcast and multicast packets sent (Windows); ``None`` where not given."""
+    rx_unknown_protocols: int | None = None
+    """Packets received for a protocol the host does not handle (Windows ``Unknown
+    protocols``); ``None`` where not given."""
+
+    @property
+    def is_total(self) -> bool:
+        """True for a record that sums all interfaces (Windows ``netstat -e``)."""
+        return self.name is None
 
 
 class Counters(Mapping[str, int]):

@@ -60,7 +60,9 @@ different data, the predicate is built so that the same rows are selected:
   ``TCP_CLOSE`` (7): its ``closed`` state. netstatlib gives such a socket
   ``state=None``, so ``closed`` is ``TcpState.CLOSE`` *or* a missing state:
   ``state closed`` is ``F.state.isin([CLOSE]) | F.state.is_missing()``. A connected UDP
-  socket is ``ESTABLISHED`` in both.
+  socket is ``ESTABLISHED`` in both. Windows' ``BOUND`` (bound, neither listening nor
+  connected: Linux's ``CLOSE``) and ``DELETE_TCB`` have no ss bit and count as
+  ``closed`` too.
 * ``syn-recv`` also covers ``TcpState.NEW_SYN_RECV`` (the kernel reports request
   sockets to ss as ``SYN-RECV``). ss's state bits are the kernel's state numbers, which
   are :class:`~netstatlib.TcpState`'s values; ``unknown`` (bit 0) is
@@ -138,6 +140,10 @@ def _states_predicate(bits: frozenset[int]) -> Predicate:
     members = {TcpState(bit) for bit in bits}
     if _SYN_RECV in bits:
         members.add(TcpState.NEW_SYN_RECV)
+    if _CLOSE in bits:
+        # Windows' BOUND (bound, not listening: what Linux shows as CLOSE) and DELETE_TCB
+        # (a connection being torn down) have no ss bit; they count as "closed".
+        members.update((TcpState.BOUND, TcpState.DELETE_TCB))
     predicate = F.state.isin(members)
     if _CLOSE in bits:
         predicate = predicate | F.state.is_missing()
@@ -538,7 +544,8 @@ def _state_bits(predicate: Predicate) -> frozenset[int] | None:
     values = choice.values
     if not all(isinstance(value, TcpState) for value in values):
         return None
-    bits = frozenset(value.value for value in values if value is not TcpState.NEW_SYN_RECV)
+    extra = (TcpState.NEW_SYN_RECV, TcpState.BOUND, TcpState.DELETE_TCB)
+    bits = frozenset(value.value for value in values if value not in extra)
     if not bits <= _ALL:
         return None
     return bits if _states_predicate(bits) == predicate else None

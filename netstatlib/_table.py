@@ -117,7 +117,7 @@ def _interface_rows(rows: Sequence[InterfaceStats]) -> tuple[list[str], list[lis
                "TX-Bytes", "TX-OK", "TX-ERR", "TX-DRP", "Up"]  # fmt: skip
     body = [
         [
-            safe_text(row.name),
+            safe_text(row.name) if row.name is not None else "(all)",
             _optional(row.mtu),
             str(row.rx_bytes),
             str(row.rx_packets),

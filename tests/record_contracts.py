@@ -16,6 +16,7 @@ from netstatlib import (
     Counters,
     Endpoint,
     InterfaceStats,
+    NamedEndpoint,
     Protocol,
     ProtocolStats,
     Route,
@@ -25,6 +26,7 @@ from netstatlib import (
 
 NAMESPACE = {
     "Endpoint": Endpoint,
+    "NamedEndpoint": NamedEndpoint,
     "Protocol": Protocol,
     "TcpState": TcpState,
     "RouteFlags": RouteFlags,

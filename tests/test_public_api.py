@@ -17,6 +17,7 @@ DOCUMENTED = {
     "Field",
     "FilterError",
     "InterfaceStats",
+    "NamedEndpoint",
     "NetstatError",
     "ParseError",
     "Predicate",

@@ -28,7 +28,10 @@ ALL_STATES = list(TcpState)
 
 
 def states(*names: str, closed: bool = False) -> Predicate:
-    """What a state clause compiles to: ``closed`` also matches rows without a state."""
+    """What a state clause compiles to: ``closed`` also matches rows without a state and
+    Windows' BOUND and DELETE_TCB."""
+    if closed:
+        names = (*names, "BOUND", "DELETE_TCB")
     predicate = F.state.isin(names)
     return predicate | F.state.is_missing() if closed else predicate
 
@@ -84,7 +87,16 @@ EQUIVALENT: list[tuple[str, Predicate]] = [
         "exclude listening",
         states(*(s.name for s in ALL_STATES if s is not TcpState.LISTEN), closed=True),
     ),
-    ("excl closed", states(*(s.name for s in ALL_STATES if s is not TcpState.CLOSE))),
+    (
+        "excl closed",
+        states(
+            *(
+                s.name
+                for s in ALL_STATES
+                if s not in (TcpState.CLOSE, TcpState.BOUND, TcpState.DELETE_TCB)
+            )
+        ),
+    ),
     ("state listening exclude listening", F.state.isin([])),
     (
         "state connected exclude established",

@@ -273,7 +273,7 @@ class LinuxProcfs:
             return [_with_sysfs(record, folder) for record in stats]
         if not self._reads_own_namespace():
             return stats
-        links = _ioctl_links([record.name for record in stats])
+        links = _ioctl_links([record.name for record in stats if record.name is not None])
         sysfs_is_ours = _sysfs_matches(_LIVE_SYSFS, links)
         return [_with_live_link(record, links, sysfs_is_ours) for record in stats]
 
@@ -434,8 +434,8 @@ def _sysfs_matches(sysfs: str, links: dict[str, _Link]) -> bool:
 def _with_live_link(
     record: InterfaceStats, links: dict[str, _Link], sysfs_is_ours: bool
 ) -> InterfaceStats:
-    link = links.get(record.name)
-    if link is None:
+    link = links.get(record.name) if record.name is not None else None
+    if link is None or record.name is None:
         return record
     speed = _read_speed(os.path.join(_LIVE_SYSFS, record.name)) if sysfs_is_ours else None
     return attrs.evolve(
@@ -448,6 +448,8 @@ def _with_live_link(
 
 def _with_sysfs(record: InterfaceStats, sysfs: str) -> InterfaceStats:
     """Attributes from a given ``sys/class/net`` folder (a capture, a mounted sysfs)."""
+    if record.name is None:
+        return record
     base = os.path.join(sysfs, record.name)
     if not os.path.isdir(base):
         return record

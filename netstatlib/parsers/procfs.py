@@ -74,6 +74,10 @@ _CONNECTION_FIELDS = (
     "path",
     "socket_type",
     "ip_protocol",
+    "state_text",
+    "local_name",
+    "remote_name",
+    "components",
 )
 if tuple(field.name for field in attrs.fields(Connection)) != _CONNECTION_FIELDS:
     raise RuntimeError("parsers.procfs sets Connection fields that do not match the record")
@@ -215,6 +219,7 @@ def _endpoint_maker(
     new = object.__new__
     set_address = Endpoint.__dict__["address"].__set__
     set_port = Endpoint.__dict__["port"].__set__
+    set_zone = Endpoint.__dict__["zone"].__set__
 
     def make(field: str) -> Endpoint:
         address_text, _, port_text = field.partition(":")
@@ -224,6 +229,7 @@ def _endpoint_maker(
         endpoint = cache[field] = new(Endpoint)
         set_address(endpoint, decode(address_text))
         set_port(endpoint, port)
+        set_zone(endpoint, None)
         return endpoint
 
     return make
@@ -284,7 +290,7 @@ def parse_inet_sockets(
     not_connected = f"{unspecified}:0000"
     endpoints: dict[str, Endpoint] = {}
     new_endpoint = _endpoint_maker(decode, endpoints)
-    states: dict[str, TcpState | None] = {}
+    states: dict[str, tuple[TcpState | None, str | None]] = {}
     queues: dict[str, tuple[int, int]] = {}
     uids: dict[str, int | None] = {}
     result: list[Connection] = []
@@ -307,6 +313,10 @@ def parse_inet_sockets(
     set_path = slots["path"].__set__
     set_socket_type = slots["socket_type"].__set__
     set_ip_protocol = slots["ip_protocol"].__set__
+    set_state_text = slots["state_text"].__set__
+    set_local_name = slots["local_name"].__set__
+    set_remote_name = slots["remote_name"].__set__
+    set_components = slots["components"].__set__
     line_number = 1
     line = ""
     with _gc_paused():
@@ -328,9 +338,12 @@ def parse_inet_sockets(
                         remote = new_endpoint(remote_field)
                 state_field = fields[3]
                 try:
-                    state = states[state_field]
+                    state, state_text = states[state_field]
                 except KeyError:
-                    state = states[state_field] = _state(_hex(state_field), datagram)
+                    state = _state(_hex(state_field), datagram)
+                    # An unknown state number is kept as printed (Connection.state_text).
+                    state_text = state_field if state is TcpState.UNKNOWN else None
+                    states[state_field] = (state, state_text)
                 queue_field = fields[4]
                 try:
                     send_queue, recv_queue = queues[queue_field]
@@ -369,6 +382,10 @@ def parse_inet_sockets(
                 set_path(row, None)
                 set_socket_type(row, None)
                 set_ip_protocol(row, local.port if is_raw else None)
+                set_state_text(row, state_text)
+                set_local_name(row, None)
+                set_remote_name(row, None)
+                set_components(row, None)
                 append(row)
         except (ValueError, IndexError) as exc:
             raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
@@ -430,10 +447,13 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
         paths.append(match[6])
     result = []
     for (flags, type_number, state_number, inode_number), path in zip(rows, paths, strict=True):
+        state_text = None
         if flags & _SO_ACCEPTCON:
             state: TcpState | None = TcpState.LISTEN
         else:
             state = _UNIX_STATES.get(state_number, TcpState.UNKNOWN)
+            if state is TcpState.UNKNOWN:
+                state_text = f"{state_number:02X}"
         result.append(
             Connection(
                 protocol=Protocol.UNIX,
@@ -445,6 +465,7 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
                 inode=inode_number or None,
                 path=path,
                 socket_type=_socket_kind(type_number),
+                state_text=state_text,
             )
         )
     return result
