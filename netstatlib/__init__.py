@@ -14,6 +14,8 @@ from __future__ import annotations
 from . import audits
 from ._errors import (
     AccessDeniedError,
+    CommandError,
+    CommandTimeoutError,
     FilterError,
     NetstatError,
     ParseError,
@@ -50,6 +52,8 @@ __version__ = "0.1.0"
 __all__ = [
     "KINDS",
     "AccessDeniedError",
+    "CommandError",
+    "CommandTimeoutError",
     "Connection",
     "Counters",
     "Endpoint",

@@ -10,7 +10,9 @@ one also derives from the built-in exception a caller would naturally catch, so 
      │    └── FilterError                 ...in a filter: unknown field, bad value, syntax
      ├── UnsupportedError(NotImplementedError)   the backend cannot answer this query
      ├── AccessDeniedError(PermissionError)      the source exists but cannot be read
-     └── SourceNotFoundError(FileNotFoundError)  a required source does not exist
+     ├── SourceNotFoundError(FileNotFoundError)  a required source does not exist
+     └── CommandError                  a command a backend ran failed (netstat.exe)
+          └── CommandTimeoutError(TimeoutError)  ...or did not finish in time
 
 ``ParseError`` is about the *data* (a capture, a ``/proc`` file); ``UsageError`` is about
 the *call* (an unknown ``kind``, an unknown state name). Keeping them apart lets a
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 __all__ = [
     "AccessDeniedError",
+    "CommandError",
+    "CommandTimeoutError",
     "FilterError",
     "NetstatError",
     "ParseError",
@@ -98,3 +102,29 @@ class SourceNotFoundError(NetstatError, FileNotFoundError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class CommandError(NetstatError):
+    """A command a backend ran (``netstat.exe``) failed.
+
+    ``command`` is the argument list, ``returncode`` its exit status (``None`` if it did
+    not exit) and ``output`` what it printed, decoded as well as it could be.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: tuple[str, ...] = (),
+        returncode: int | None = None,
+        output: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.command = command
+        self.returncode = returncode
+        self.output = output
+
+
+class CommandTimeoutError(CommandError, TimeoutError):
+    """A command a backend ran did not finish within the backend's timeout (and was
+    killed)."""

@@ -129,8 +129,46 @@ _SPELLINGS.update(
         "NEW_SYN_RECEIVED": TcpState.NEW_SYN_RECV,
     }
 )
-# The state words of a localized Windows netstat.exe are added by the Windows parser's
-# table (netstatlib/parsers/_windows_words.py), which is the one place they are listed.
+# Windows netstat.exe's own words (LISTENING, SYN_RECEIVED and the rest are above) and
+# those of its localized versions. Most translations of Windows keep the English words
+# (French, Spanish, Portuguese, Russian, Chinese, Japanese, Korean captures all do);
+# German translates them. Sources, in docs/windows.md: real German captures (ABHÖREN,
+# HERGESTELLT, WARTEND, SCHLIESSEN_WARTEN, FIN_WARTEN_2; Windows 8.1 and 10/11) and
+# Checkmk's win_netstat plugin table (SYN_GESENDET, SYN_EMPFANGEN, FIN_WARTEN_1,
+# SCHLIESSEND, ZULETZT_ACK). The others were seen only in other projects' test data and
+# are accepted because their meaning is not in doubt.
+_SPELLINGS.update(
+    {
+        "DELETE_TCB": TcpState.DELETE_TCB,
+        "DELETETCB": TcpState.DELETE_TCB,
+        # German.
+        "ABHÖREN": TcpState.LISTEN,
+        # cp850's Ö (0x99) shown as cp1252 (™): how a German capture often reaches a
+        # ticket, as Checkmk also matches it.
+        "ABH™REN": TcpState.LISTEN,
+        "HERGESTELLT": TcpState.ESTABLISHED,
+        "WARTEND": TcpState.TIME_WAIT,
+        "SCHLIESSEN_WARTEN": TcpState.CLOSE_WAIT,
+        "SYN_GESENDET": TcpState.SYN_SENT,
+        "SYN_EMPFANGEN": TcpState.SYN_RECV,
+        "FIN_WARTEN_1": TcpState.FIN_WAIT1,
+        "FIN_WARTEN_2": TcpState.FIN_WAIT2,
+        "SCHLIESSEND": TcpState.CLOSING,
+        "ZULETZT_ACK": TcpState.LAST_ACK,
+        # Seen only in other projects' test data (Spanish, Portuguese, Italian, Dutch,
+        # Swedish).
+        "ESCUCHANDO": TcpState.LISTEN,
+        "ESTABLECIDO": TcpState.ESTABLISHED,
+        "ESCUTANDO": TcpState.LISTEN,
+        "ESTABELECIDA": TcpState.ESTABLISHED,
+        "ESTABELECIDO": TcpState.ESTABLISHED,
+        "IN_ASCOLTO": TcpState.LISTEN,
+        "STABILITA": TcpState.ESTABLISHED,
+        "STABILITO": TcpState.ESTABLISHED,
+        "LUISTEREN": TcpState.LISTEN,
+        "LYSSNAR": TcpState.LISTEN,
+    }
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -343,7 +381,9 @@ class Route:
     """Windows IPv4 routes: the address of the outgoing interface, as printed in the
     ``Interface`` column. ``None`` elsewhere."""
     interface_index: int | None = None
-    """Windows IPv6 routes: the interface index (the ``If`` column). ``None`` elsewhere."""
+    """Windows IPv6 routes: the interface index (the ``If`` column); also Windows XP IPv4
+    routes through an interface without an address, which XP names by index. ``None``
+    elsewhere, and for index 0 (no interface)."""
     persistent: bool | None = None
     """Windows: ``True`` for an entry of the ``Persistent Routes`` list, ``False`` for an
     active route; ``None`` where the source has no such notion (Linux)."""

@@ -21,10 +21,12 @@ from ._model import (
     Counters,
     Endpoint,
     InterfaceStats,
+    NamedEndpoint,
     Protocol,
     ProtocolStats,
     Route,
     RouteFlags,
+    TcpState,
 )
 
 __all__ = ["Table"]
@@ -45,7 +47,11 @@ def safe_text(text: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-def _endpoint_text(endpoint: Endpoint | None) -> str:
+def _endpoint_text(endpoint: Endpoint | None, name: NamedEndpoint | None = None) -> str:
+    # A printed name (Windows netstat without -n) is shown as printed: it may say more
+    # (the service) or be all there is (a host name whose address is unknown).
+    if name is not None:
+        return safe_text(str(name))
     return "*" if endpoint is None else str(endpoint)
 
 
@@ -56,7 +62,8 @@ def _protocol_text(row: Connection) -> str:
 
 def _owner_text(row: Connection) -> str:
     if not row.pids:
-        return ""
+        # Windows netstat -b without -o names the program but not the PID.
+        return f"-/{safe_text(row.process)}" if row.process is not None else ""
     more = f"+{len(row.pids) - 1}" if len(row.pids) > 1 else ""
     name = f"/{safe_text(row.process)}" if row.process is not None else ""
     return f"{row.pids[0]}{more}{name}"
@@ -71,8 +78,12 @@ def _connection_rows(rows: Sequence[Connection]) -> tuple[list[str], list[list[s
             local = safe_text(row.path) if row.path is not None else "*"
             remote = kind
         else:
-            local, remote = _endpoint_text(row.local), _endpoint_text(row.remote)
-        state = row.state.name if row.state is not None else ""
+            local = _endpoint_text(row.local, row.local_name)
+            remote = _endpoint_text(row.remote, row.remote_name)
+        if row.state is TcpState.UNKNOWN and row.state_text is not None:
+            state = safe_text(row.state_text)
+        else:
+            state = row.state.name if row.state is not None else ""
         body.append([_protocol_text(row), local, remote, state, _owner_text(row)])
     return headers, body
 
@@ -93,6 +104,17 @@ def route_flag_letters(flags: RouteFlags) -> str:
     return "".join(letter for flag, letter in _FLAG_LETTERS if flag in flags)
 
 
+def _route_interface(row: Route) -> str:
+    """The device as the source named it: a name, or (Windows) an address or index."""
+    if row.interface is not None:
+        return safe_text(row.interface)
+    if row.interface_address is not None:
+        return str(row.interface_address)
+    if row.interface_index is not None:
+        return f"if{row.interface_index}"
+    return "*"
+
+
 def _route_rows(rows: Sequence[Route]) -> tuple[list[str], list[list[str]]]:
     headers = ["Destination", "Gateway", "Flags", "Metric", "Iface"]
     body = [
@@ -100,8 +122,8 @@ def _route_rows(rows: Sequence[Route]) -> tuple[list[str], list[list[str]]]:
             str(row.destination),
             str(row.gateway) if row.gateway is not None else "*",
             route_flag_letters(row.flags),
-            str(row.metric),
-            safe_text(row.interface) if row.interface is not None else "*",
+            _optional(row.metric),
+            _route_interface(row),
         ]
         for row in rows
     ]
@@ -196,7 +218,7 @@ def plain_value(value: Any) -> Any:
     ):
         return value
     if isinstance(value, Endpoint):
-        return {"address": str(value.address), "port": value.port}
+        return {"address": str(value.address), "port": value.port, "zone": value.zone}
     if isinstance(value, (netaddr.IPAddress, netaddr.IPNetwork)):
         return str(value)
     if isinstance(value, RouteFlags):

@@ -10,6 +10,8 @@ import netstatlib
 DOCUMENTED = {
     "KINDS",
     "AccessDeniedError",
+    "CommandError",
+    "CommandTimeoutError",
     "Connection",
     "Counters",
     "Endpoint",
@@ -58,18 +60,39 @@ def test_every_exported_name_exists_and_lives_in_a_private_module() -> None:
 
 def test_backends_and_parsers_public_names() -> None:
     from netstatlib import backends, parsers
-    from netstatlib.parsers import procfs
+    from netstatlib.parsers import procfs, windows
 
-    assert set(backends.__all__) >= {"Backend", "LinuxProcfs", "default_backend", "get_backend"}
+    assert set(backends.__all__) >= {
+        "Backend",
+        "LinuxProcfs",
+        "WindowsNetstat",
+        "default_backend",
+        "get_backend",
+    }
     assert set(netstatlib.audits.__all__) == {
         "HALF_OPEN",
         "ON_ALL_INTERFACES",
         "TO_PUBLIC_ADDRESSES",
         "half_open_by_port",
     }
-    assert parsers.__all__ == ["procfs"]
+    assert parsers.__all__ == ["procfs", "windows"]
     for name in procfs.__all__:
         assert hasattr(procfs, name)
+    assert set(windows.__all__) == {
+        "ELEVATION_MESSAGES",
+        "OEM_CODE_PAGES",
+        "WindowsInterface",
+        "decode",
+        "is_elevation_refusal",
+        "parse_connections",
+        "parse_interface_list",
+        "parse_interface_stats",
+        "parse_protocol_stats",
+        "parse_routes",
+        "service_port",
+    }
+    for name in windows.__all__:
+        assert hasattr(windows, name)
 
 
 def test_py_typed_is_shipped() -> None:

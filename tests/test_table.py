@@ -122,7 +122,7 @@ def test_to_dicts_keeps_types_and_plain_is_json() -> None:
     assert typed[0]["local"] == ep("0.0.0.0", 22)
     assert typed[0]["state"] is TcpState.LISTEN
     plain = table.to_dicts(plain=True)
-    assert plain[0]["local"] == {"address": "0.0.0.0", "port": 22}
+    assert plain[0]["local"] == {"address": "0.0.0.0", "port": 22, "zone": None}
     assert plain[0]["remote"] is None
     assert plain[0]["state"] == "LISTEN"
     assert plain[0]["protocol"] == "tcp"

@@ -25,7 +25,10 @@ class Backend(TypingProtocol):
     :class:`~netstatlib.UnsupportedError` saying why and what to use instead.
     """
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The backend's name, as ``backend=`` and ``NETSTATLIB_BACKEND`` take it."""
+        ...
 
     def connections(
         self,

@@ -96,14 +96,21 @@ def _guess_code_page(data: bytes) -> str:
     return best
 
 
-def decode(data: str | bytes, encoding: str | None = None, *, source: str = "<string>") -> str:
+def decode(
+    data: str | bytes,
+    encoding: str | None = None,
+    *,
+    source: str = "<string>",
+    code_page: str | None = None,
+) -> str:
     """The text of a Windows command's output, given as ``str`` or ``bytes``.
 
     For ``bytes``: ``encoding`` if given; else the byte order mark (UTF-16LE/BE, UTF-8);
     else UTF-16 recognised by its NUL bytes; else UTF-8 if the bytes are valid UTF-8;
-    else the OEM code page in :data:`OEM_CODE_PAGES` under which the text reads most
-    like words (see ``docs/windows.md``). A ``str`` is returned as it is, without a
-    leading BOM. Undecodable bytes under an explicit ``encoding`` raise
+    else ``code_page`` (the console's OEM code page, when the caller knows it: the
+    Windows backend does) or, not knowing it, the code page in :data:`OEM_CODE_PAGES`
+    under which the text reads most like words (see ``docs/windows.md``). A ``str`` is
+    returned as it is, without a leading BOM. Undecodable bytes under an explicit ``encoding`` raise
     :class:`~netstatlib.ParseError`; an unknown encoding name raises
     :class:`~netstatlib.UsageError`.
     """
@@ -144,7 +151,13 @@ def decode(data: str | bytes, encoding: str | None = None, *, source: str = "<st
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode(_guess_code_page(data))
+        pass
+    if code_page is not None:
+        try:
+            return data.decode(code_page)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return data.decode(_guess_code_page(data))
 
 
 def lines(text: str) -> list[str]:
