@@ -1,7 +1,8 @@
 """Backends: where the text comes from. Parsing lives in :mod:`netstatlib.parsers`.
 
-``LinuxProcfs`` reads ``/proc``. :func:`get_backend` resolves the ``backend=`` argument
-of every query function and :func:`default_backend` picks the one for this OS.
+``LinuxProcfs`` reads ``/proc``; ``WindowsNetstat`` runs ``netstat.exe``.
+:func:`get_backend` resolves the ``backend=`` argument of every query function and
+:func:`default_backend` picks the one for this OS.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from ._base import Backend, SocketTable
 from ._linux import SOCKET_FILES, LinuxProcfs
 from ._select import BACKEND_NAMES, default_backend, get_backend
+from ._windows import WindowsNetstat
 
 __all__ = [
     "BACKEND_NAMES",
@@ -16,6 +18,7 @@ __all__ = [
     "Backend",
     "LinuxProcfs",
     "SocketTable",
+    "WindowsNetstat",
     "default_backend",
     "get_backend",
 ]

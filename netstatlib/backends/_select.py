@@ -7,19 +7,25 @@ import sys
 from .._errors import UnsupportedError, UsageError
 from ._base import Backend
 from ._linux import LinuxProcfs
+from ._windows import WindowsNetstat
 
 __all__ = ["BACKEND_NAMES", "default_backend", "get_backend"]
 
-BACKEND_NAMES = ("linux",)
+BACKEND_NAMES = ("linux", "windows")
 
 
 def default_backend() -> Backend:
-    """The backend for this operating system: the ``/proc`` reader on Linux."""
+    """The backend for this operating system: the ``/proc`` reader on Linux,
+    ``netstat.exe`` on Windows."""
     if sys.platform.startswith("linux"):
         return LinuxProcfs()
+    if sys.platform == "win32":
+        return WindowsNetstat()
     raise UnsupportedError(
-        f"netstatlib has no backend for {sys.platform!r} yet; on Linux it reads /proc, and "
-        "a captured Linux /proc can be read anywhere with backend=LinuxProcfs(root=DIR)"
+        f"netstatlib has no backend for {sys.platform!r} yet; on Linux it reads /proc and "
+        "on Windows it runs netstat.exe; a captured Linux /proc can be read anywhere with "
+        "backend=LinuxProcfs(root=DIR), and saved Windows outputs with "
+        "netstatlib.parsers.windows"
     )
 
 
@@ -31,6 +37,8 @@ def get_backend(spec: Backend | str | None) -> Backend:
         name = spec.strip().lower()
         if name == "linux":
             return LinuxProcfs()
+        if name == "windows":
+            return WindowsNetstat()
         raise UsageError(f"unknown backend {spec!r}; known backends: {', '.join(BACKEND_NAMES)}")
     if isinstance(spec, Backend):
         return spec
