@@ -123,3 +123,19 @@ def test_import_does_not_import_psutil_on_linux() -> None:
     code = "import sys, netstatlib; print('psutil' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_import_does_not_load_the_windows_parsers_on_linux() -> None:
+    code = (
+        "import sys, netstatlib; "
+        "print(sorted(m for m in sys.modules if 'win' in m or m == 'subprocess'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    # ...and they load on first use.
+    code = (
+        "import netstatlib.parsers as p, netstatlib.backends as b; "
+        "print(p.windows.__name__, b.WindowsNetstat.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["netstatlib.parsers.windows", "WindowsNetstat"]

@@ -185,3 +185,17 @@ def test_the_default_runner_raises_what_subprocess_raises(tmp_path: Path) -> Non
     with pytest.raises(subprocess.TimeoutExpired):
         run_command([sys.executable, "-c", "import time; time.sleep(30)"], 0.5)
     assert run_command([sys.executable, "-c", "print('ok')"], 30).strip() == b"ok"
+
+
+def test_it_is_the_default_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netstatlib.backends import default_backend
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert isinstance(default_backend(), WindowsNetstat)
+
+
+def test_rows_of_unknown_family_are_kept_for_their_protocol() -> None:
+    named = (FIXTURES / "connections" / "winxp_en_netstat-a_local-names.txt").read_bytes()
+    backend = WindowsNetstat(run=Replay({"-ano": named}))
+    rows = netstatlib.connections(kind="tcp", backend=backend, processes=False)
+    assert len(rows) == 3 and all(row.family is None for row in rows)

@@ -7,10 +7,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._base import Backend, SocketTable
 from ._linux import SOCKET_FILES, LinuxProcfs
 from ._select import BACKEND_NAMES, default_backend, get_backend
-from ._windows import WindowsNetstat
+
+if TYPE_CHECKING:
+    from ._windows import WindowsNetstat
 
 __all__ = [
     "BACKEND_NAMES",
@@ -22,3 +26,13 @@ __all__ = [
     "default_backend",
     "get_backend",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # WindowsNetstat (and the Windows parsers and subprocess behind it) is imported on
+    # first use, so that importing netstatlib on Linux does not pay for it.
+    if name == "WindowsNetstat":
+        from ._windows import WindowsNetstat
+
+        return WindowsNetstat
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

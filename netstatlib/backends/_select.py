@@ -7,7 +7,6 @@ import sys
 from .._errors import UnsupportedError, UsageError
 from ._base import Backend
 from ._linux import LinuxProcfs
-from ._windows import WindowsNetstat
 
 __all__ = ["BACKEND_NAMES", "default_backend", "get_backend"]
 
@@ -20,6 +19,8 @@ def default_backend() -> Backend:
     if sys.platform.startswith("linux"):
         return LinuxProcfs()
     if sys.platform == "win32":
+        from ._windows import WindowsNetstat
+
         return WindowsNetstat()
     raise UnsupportedError(
         f"netstatlib has no backend for {sys.platform!r} yet; on Linux it reads /proc and "
@@ -38,6 +39,8 @@ def get_backend(spec: Backend | str | None) -> Backend:
         if name == "linux":
             return LinuxProcfs()
         if name == "windows":
+            from ._windows import WindowsNetstat
+
             return WindowsNetstat()
         raise UsageError(f"unknown backend {spec!r}; known backends: {', '.join(BACKEND_NAMES)}")
     if isinstance(spec, Backend):

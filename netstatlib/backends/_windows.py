@@ -182,7 +182,15 @@ class WindowsNetstat:
             )
         flags = "-anoq" if self.bound else "-ano"
         rows = _win_connections.parse_connections(self._output(flags), source=f"netstat {flags}")
-        rows = [row for row in rows if (row.protocol, row.family) in wanted]
+        protocols = {protocol for protocol, _ in wanted}
+        # A row whose family is unknown (both ends printed as names, which -n rules out)
+        # is kept when its protocol is wanted rather than silently dropped.
+        rows = [
+            row
+            for row in rows
+            if (row.protocol, row.family) in wanted
+            or (row.family is None and row.protocol in protocols)
+        ]
         if keep is not None:
             rows = [row for row in rows if keep(row)]
         if not processes:
