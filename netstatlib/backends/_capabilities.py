@@ -1,0 +1,80 @@
+"""What a backend says it can answer: queries, socket tables and record fields.
+
+Every built-in backend declares a :class:`Capabilities` value; the support matrix in the
+docs (``docs/support.md``) is generated from these declarations, and a test checks that
+each backend's records fill no field it does not declare.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable
+
+import attrs
+
+from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+
+__all__ = ["QUERIES", "RECORD_TYPES", "Capabilities", "all_fields"]
+
+QUERIES = ("connections", "routes", "interface_stats", "protocol_stats")
+"""The backend methods, in the order the docs list them (``listening()`` is served by
+``connections``)."""
+
+RECORD_TYPES: dict[str, type] = {
+    "connections": Connection,
+    "routes": Route,
+    "interface_stats": InterfaceStats,
+    "protocol_stats": ProtocolStats,
+}
+
+SocketTable = tuple[Protocol, socket.AddressFamily]
+
+
+def _frozen_tables(value: Iterable[SocketTable]) -> frozenset[SocketTable]:
+    return frozenset(value)
+
+
+def _frozen_fields(value: dict[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    return {query: frozenset(names) for query, names in value.items()}
+
+
+@attrs.frozen(kw_only=True, hash=False)
+class Capabilities:
+    """What a backend can answer.
+
+    ``fields`` maps each query the backend answers (``"connections"``, ``"routes"``,
+    ``"interface_stats"``, ``"protocol_stats"``) to the record fields it can fill. A
+    field not listed is always ``None`` from this backend; a listed field can still be
+    ``None`` for a given record (a listener has no peer). A query not in ``fields``
+    raises :class:`~netstatlib.UnsupportedError`. ``tables`` are the socket tables
+    ``connections()`` can list, and ``processes`` says whether it can name the
+    processes that own sockets. ``notes`` says, in a sentence or two, what is special
+    about this source.
+    """
+
+    tables: frozenset[SocketTable] = attrs.field(converter=_frozen_tables)
+    processes: bool
+    fields: dict[str, frozenset[str]] = attrs.field(converter=_frozen_fields)
+    notes: str = ""
+
+    @property
+    def queries(self) -> tuple[str, ...]:
+        """The queries this backend answers, in :data:`QUERIES` order."""
+        return tuple(query for query in QUERIES if query in self.fields)
+
+    def supports(self, query: str, field: str | None = None) -> bool:
+        """Whether ``query`` is answered (and, given ``field``, whether it is filled)."""
+        names = self.fields.get(query)
+        if names is None:
+            return False
+        return field is None or field in names
+
+
+def all_fields(query: str, *, without: Iterable[str] = ()) -> frozenset[str]:
+    """Every field of the query's record type except ``without`` (which must exist)."""
+    names = {field.name for field in attrs.fields(RECORD_TYPES[query])}
+    excluded = set(without)
+    unknown = excluded - names
+    if unknown:
+        raise ValueError(f"{RECORD_TYPES[query].__name__} has no field {sorted(unknown)}")
+    return frozenset(names - excluded)
