@@ -8,6 +8,7 @@ from typing import Protocol as TypingProtocol
 from typing import runtime_checkable
 
 from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from ._capabilities import Capabilities
 
 __all__ = ["Backend", "SocketTable"]
 
@@ -28,6 +29,11 @@ class Backend(TypingProtocol):
     @property
     def name(self) -> str:
         """The backend's name, as ``backend=`` and ``NETSTATLIB_BACKEND`` take it."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this backend answers: queries, socket tables, fields."""
         ...
 
     def connections(

@@ -26,8 +26,9 @@ from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
 from ..parsers import _win_connections, _win_routes, _win_stats
 from ..parsers._wintext import decode
 from ._base import SocketTable
+from ._capabilities import Capabilities
 
-__all__ = ["Runner", "WindowsNetstat", "run_command"]
+__all__ = ["WINDOWS_CAPABILITIES", "Runner", "WindowsNetstat", "run_command"]
 
 Runner = Callable[[Sequence[str], float], "bytes | str"]
 """``run(argv, timeout)``: run a command and return what it printed on stdout.
@@ -45,6 +46,56 @@ _SERVED = frozenset(
         (Protocol.UDP, socket.AddressFamily.AF_INET6),
     }
 )
+
+
+WINDOWS_CAPABILITIES = Capabilities(
+    tables=_SERVED,
+    processes=True,
+    fields={
+        "connections": {
+            "protocol",
+            "family",
+            "local",
+            "remote",
+            "state",
+            "pids",
+            "process",
+            "state_text",
+        },
+        "routes": {
+            "family",
+            "destination",
+            "gateway",
+            "interface",
+            "metric",
+            "flags",
+            "interface_address",
+            "interface_index",
+            "persistent",
+        },
+        # No "name": netstat -e gives one total over all interfaces (name=None).
+        "interface_stats": {
+            "rx_bytes",
+            "rx_packets",
+            "rx_errors",
+            "rx_dropped",
+            "tx_bytes",
+            "tx_packets",
+            "tx_errors",
+            "tx_dropped",
+            "rx_unicast_packets",
+            "rx_non_unicast_packets",
+            "tx_unicast_packets",
+            "tx_non_unicast_packets",
+            "rx_unknown_protocols",
+        },
+        "protocol_stats": {"group", "counters"},
+    },
+    notes="Runs netstat.exe (-ano, -rn, -e, -s): TCP and UDP sockets with their "
+    "PIDs, names from psutil; interface counters are one total over all "
+    "interfaces.",
+)
+"""What :class:`WindowsNetstat` answers."""
 
 
 def run_command(argv: Sequence[str], timeout: float) -> bytes:
@@ -120,6 +171,7 @@ class WindowsNetstat:
     executable: str | None = None
     bound: bool = False
     name: str = attrs.field(default="windows", init=False)
+    capabilities: Capabilities = attrs.field(default=WINDOWS_CAPABILITIES, init=False, eq=False)
 
     def _output(self, *arguments: str) -> str:
         program = self.executable if self.executable is not None else _default_executable()
