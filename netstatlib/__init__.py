@@ -12,6 +12,14 @@ The query functions return a :class:`Table` of frozen records (:class:`Connectio
 from __future__ import annotations
 
 from . import audits
+from ._capture import (
+    CaptureManifest,
+    capture_linux,
+    capture_windows,
+    open_capture,
+    read_manifest,
+    windows_capture_runner,
+)
 from ._errors import (
     AccessDeniedError,
     CommandError,
@@ -52,6 +60,7 @@ __version__ = "0.1.0"
 __all__ = [
     "KINDS",
     "AccessDeniedError",
+    "CaptureManifest",
     "CommandError",
     "CommandTimeoutError",
     "Connection",
@@ -76,10 +85,15 @@ __all__ = [
     "UsageError",
     "__version__",
     "audits",
+    "capture_linux",
+    "capture_windows",
     "compile_filter",
     "connections",
     "interface_stats",
     "listening",
+    "open_capture",
     "protocol_stats",
+    "read_manifest",
     "routes",
+    "windows_capture_runner",
 ]

@@ -10,6 +10,7 @@ import netstatlib
 DOCUMENTED = {
     "KINDS",
     "AccessDeniedError",
+    "CaptureManifest",
     "CommandError",
     "CommandTimeoutError",
     "Connection",
@@ -34,12 +35,17 @@ DOCUMENTED = {
     "UsageError",
     "__version__",
     "audits",
+    "capture_linux",
+    "capture_windows",
     "compile_filter",
     "connections",
     "interface_stats",
     "listening",
+    "open_capture",
     "protocol_stats",
+    "read_manifest",
     "routes",
+    "windows_capture_runner",
 }
 
 

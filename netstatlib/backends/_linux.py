@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import socket
 import sys
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import attrs
 
-from .._errors import AccessDeniedError, NetstatError, SourceNotFoundError, UsageError
+from .._errors import AccessDeniedError, NetstatError, ParseError, SourceNotFoundError, UsageError
 from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
 from ..parsers import procfs
 from ..parsers.procfs import ByteOrder
 from ._base import SocketTable
+from ._capabilities import Capabilities, all_fields
 
-__all__ = ["SOCKET_FILES", "LinuxProcfs"]
+if TYPE_CHECKING:
+    from .._capture import ProcessMap
+
+__all__ = ["NET_FILES", "SOCKET_FILES", "LinkAttributes", "LinuxProcfs"]
 
 _INET = socket.AddressFamily.AF_INET
 _INET6 = socket.AddressFamily.AF_INET6
@@ -35,6 +42,21 @@ SOCKET_FILES: dict[SocketTable, tuple[str, bool]] = {
     (Protocol.RAW, _INET6): ("raw6", True),
     (Protocol.UNIX, _UNIX): ("unix", True),
 }
+
+# Every other file under <root>/net/ that a query reads, and whether it may be absent
+# (IPv6 disabled, an old kernel) without it being an error.
+NET_FILES: dict[str, bool] = {
+    "route": False,
+    "ipv6_route": True,
+    "dev": False,
+    "snmp": False,
+    "netstat": True,
+    "snmp6": True,
+}
+
+# In a capture (see netstatlib/_capture.py and docs/captures.md): the interface attributes
+# LinuxProcfs reported on the captured host, by interface name.
+LINKS_FILE = "links.json"
 
 # O_DIRECTORY does not exist on Windows, where a captured /proc may be read too.
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
@@ -79,18 +101,46 @@ class LinuxProcfs:
     into a container, or a folder holding a captured copy of the files. With ``pid``, the
     network files come from ``<root>/<pid>/net/``, which is that process's network
     namespace. ``sys_class_net`` says where interface attributes (MTU, up, speed)
-    come from: a folder laid out like ``/sys/class/net`` (a capture); ``None`` for
-    nowhere; ``"auto"`` (the default) asks the kernel for this process's own namespace
+    come from: a folder laid out like ``/sys/class/net``; ``None`` for nowhere;
+    ``"auto"`` (the default) asks the kernel for this process's own namespace
     (``ioctl`` for MTU and up, ``/sys/class/net`` for the speed once it is shown to be
-    this namespace's) and leaves the fields ``None`` for another namespace or a capture.
-    ``byteorder`` is the byte order of the machine the files came from.
+    this namespace's), reads a capture's own ``links.json``, and leaves the fields
+    ``None`` for another namespace. ``byteorder`` is the byte order of the machine the
+    files came from: by default the one a capture's ``manifest.json`` records, else
+    this machine's.
 
     Process owners are found by one walk of ``<root>/*/fd`` per query, only when asked and
     only if some row survived the filters; processes that exit or cannot be read during
-    the walk are skipped.
+    the walk are skipped. A capture (:func:`netstatlib.capture_linux`) holds the result of
+    that walk in ``processes.json``, which is then read instead.
     """
 
     name = "linux"
+    capabilities = Capabilities(
+        tables=SOCKET_FILES,
+        processes=True,
+        fields={
+            "connections": all_fields(
+                "connections", without=("local_name", "remote_name", "components")
+            ),
+            "routes": all_fields(
+                "routes", without=("interface_address", "interface_index", "persistent")
+            ),
+            "interface_stats": all_fields(
+                "interface_stats",
+                without=(
+                    "rx_unicast_packets",
+                    "rx_non_unicast_packets",
+                    "tx_unicast_packets",
+                    "tx_non_unicast_packets",
+                    "rx_unknown_protocols",
+                ),
+            ),
+            "protocol_stats": all_fields("protocol_stats"),
+        },
+        notes="Reads /proc/net and /sys/class/net: every socket table, with all the "
+        "processes that hold each socket; a captured folder works the same way.",
+    )
 
     def __init__(
         self,
@@ -107,12 +157,28 @@ class LinuxProcfs:
             raise UsageError(f"byteorder must be 'little' or 'big', not {byteorder!r}")
         self.pid = pid
         self._sys_class_net = sys_class_net
-        self.byteorder: ByteOrder = byteorder or ("little" if sys.byteorder == "little" else "big")
+        self._byteorder: ByteOrder | None = byteorder
         self.net_dir = (
             os.path.join(self.root, str(pid), "net")
             if pid is not None
             else os.path.join(self.root, "net")
         )
+
+    @property
+    def byteorder(self) -> ByteOrder:
+        """The byte order the files are read in: the one given, else the one a capture's
+        manifest records (looked up on first use: making a backend reads nothing), else
+        this machine's."""
+        if self._byteorder is None:
+            recorded = None
+            if self.root != "/proc":
+                from .._capture import read_manifest  # only for a capture
+
+                with contextlib.suppress(SourceNotFoundError):  # not a capture
+                    recorded = read_manifest(self.root).byteorder
+            native: ByteOrder = "little" if sys.byteorder == "little" else "big"
+            self._byteorder = recorded or native
+        return self._byteorder
 
     def __repr__(self) -> str:
         pid = f", pid={self.pid}" if self.pid is not None else ""
@@ -161,12 +227,18 @@ class LinuxProcfs:
         return rows
 
     def _attach_processes(self, rows: list[Connection]) -> None:
-        owners: dict[int, tuple[int, ...]] | None = {}
+        owners: Mapping[int, tuple[int, ...]] | None = {}
+        name_of = self.process_name
         # Rows without an inode (TIME_WAIT, SYN_RECV) belong to no process: no walk then.
         # The walk is not restricted to the rows' inodes: building that set costs more
         # than the few dict entries it would save.
         if any(row.inode for row in rows):
-            owners = self.socket_owners()
+            captured = _process_map(self.root)
+            if captured is None:
+                owners = self.socket_owners()
+            else:  # a capture: the walk's result and the names, as they were then
+                owners = captured.owners
+                name_of = captured.name
         if owners is None:
             return  # no process could be inspected: owners stay unknown (None)
         names: dict[int, str | None] = {}
@@ -186,7 +258,7 @@ class LinuxProcfs:
                 try:
                     name = names[first]
                 except KeyError:
-                    name = names[first] = self.process_name(first)
+                    name = names[first] = name_of(first)
             set_pids(row, pids)
             set_process(row, name)
 
@@ -198,8 +270,14 @@ class LinuxProcfs:
         With ``inodes``, only those sockets are reported. Processes that vanish or cannot
         be read mid-walk are skipped: that is normal on a live host. ``None`` means no
         process could be inspected at all (a captured ``/proc`` without process folders),
-        so ownership is unknown rather than "no owner".
+        so ownership is unknown rather than "no owner". A capture's ``processes.json``
+        answers instead of a walk.
         """
+        captured = _process_map(self.root)
+        if captured is not None:
+            if inodes is None:
+                return dict(captured.owners)
+            return {inode: pids for inode, pids in captured.owners.items() if inode in inodes}
         root = os.fsencode(self.root)
         try:
             entries = [entry for entry in os.listdir(root) if entry.isdigit()]
@@ -229,28 +307,41 @@ class LinuxProcfs:
         return found
 
     def process_name(self, pid: int) -> str | None:
-        """The name of a process (``<root>/<pid>/comm``), or None if it is gone or unreadable."""
+        """The name of a process (``<root>/<pid>/comm``, or a capture's ``processes.json``),
+        or None if it is gone or unreadable."""
         try:
             with open(f"{self.root}/{pid}/comm", "rb") as handle:
                 return procfs.parse_comm(handle.read())
         except OSError:
-            return None
+            pass
+        # Only now, so that the live path costs no extra lookup per process.
+        captured = _process_map(self.root)
+        return captured.names.get(pid) if captured is not None else None
 
     # -- routes, interfaces, counters ------------------------------------------------
+
+    def read_net_file(self, name: str) -> bytes | None:
+        """The bytes of ``<net_dir>/<name>``, one of the files in :data:`SOCKET_FILES` or
+        :data:`NET_FILES`; ``None`` when an optional one is absent (a required one that
+        is absent raises :class:`~netstatlib.SourceNotFoundError`)."""
+        optional = NET_FILES.get(name)
+        if optional is None:
+            optional = next(opt for file, opt in SOCKET_FILES.values() if file == name)
+        return _read(os.path.join(self.net_dir, name), optional=optional)
 
     def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
         """The IPv4 main table (``net/route``) and all IPv6 tables (``net/ipv6_route``)."""
         result: list[Route] = []
         if family in (None, _INET):
-            path = os.path.join(self.net_dir, "route")
-            data = _read(path)
+            data = self.read_net_file("route")
             assert data is not None
-            result.extend(procfs.parse_route(data, source=path, byteorder=self.byteorder))
+            source = os.path.join(self.net_dir, "route")
+            result.extend(procfs.parse_route(data, source=source, byteorder=self.byteorder))
         if family in (None, _INET6):
-            path = os.path.join(self.net_dir, "ipv6_route")
-            data = _read(path, optional=True)
+            data = self.read_net_file("ipv6_route")
             if data is not None:
-                result.extend(procfs.parse_ipv6_route(data, source=path))
+                source = os.path.join(self.net_dir, "ipv6_route")
+                result.extend(procfs.parse_ipv6_route(data, source=source))
         return result
 
     def interface_stats(self) -> list[InterfaceStats]:
@@ -259,23 +350,48 @@ class LinuxProcfs:
         For this process's own network namespace, MTU and up/running come from the
         kernel by ``ioctl`` on a socket (exact for this namespace, as ``ip link`` and
         psutil see it) and the speed from ``/sys/class/net`` once that is shown to be
-        this namespace's sysfs. An explicit ``sys_class_net`` folder is read as given.
+        this namespace's sysfs. A capture's ``links.json`` holds what was reported on
+        the captured host. An explicit ``sys_class_net`` folder is read as given.
         """
-        path = os.path.join(self.net_dir, "dev")
-        data = _read(path)
+        data = self.read_net_file("dev")
         assert data is not None
-        stats = procfs.parse_dev(data, source=path)
+        stats = procfs.parse_dev(data, source=os.path.join(self.net_dir, "dev"))
+        attributes = self.link_attributes([row.name for row in stats if row.name is not None])
+        if not attributes:
+            return stats
+        return [_with_attributes(record, attributes) for record in stats]
+
+    def link_attributes(self, names: Collection[str]) -> dict[str, LinkAttributes] | None:
+        """MTU, up and speed of the named interfaces, from where ``sys_class_net`` says.
+
+        ``None`` when there is no source for them (another namespace, ``sys_class_net``
+        ``None``); an interface missing from the result has none (it vanished, or the
+        folder has no entry for it). This is what :meth:`interface_stats` adds to the
+        counters, and what a capture saves in ``links.json``.
+        """
         choice = self._sys_class_net
         if choice is None:
-            return stats
+            return None
         if choice != "auto":
-            folder = os.fspath(choice)
-            return [_with_sysfs(record, folder) for record in stats]
+            return _sysfs_attributes(os.fspath(choice), names)
+        if os.path.realpath(self.root) != "/proc":
+            return _read_links(os.path.join(self.root, LINKS_FILE))
         if not self._reads_own_namespace():
-            return stats
-        links = _ioctl_links([record.name for record in stats if record.name is not None])
+            return None
+        links = _ioctl_links(list(names))
         sysfs_is_ours = _sysfs_matches(_LIVE_SYSFS, links)
-        return [_with_live_link(record, links, sysfs_is_ours) for record in stats]
+        return {
+            name: LinkAttributes(
+                mtu=link.mtu,
+                is_up=bool(link.flags & _IFF_UP) and bool(link.flags & _IFF_RUNNING),
+                speed_mbps=(
+                    _read_speed(os.path.join(_LIVE_SYSFS, name)) if sysfs_is_ours else None
+                ),
+                index=link.index,
+                flags=link.flags,
+            )
+            for name, link in links.items()
+        }
 
     def _reads_own_namespace(self) -> bool:
         """Whether the files read describe this process's own network namespace."""
@@ -293,17 +409,27 @@ class LinuxProcfs:
     def protocol_stats(self) -> list[ProtocolStats]:
         """Every group of ``net/snmp``, ``net/netstat`` and ``net/snmp6``, in that order."""
         result: list[ProtocolStats] = []
-        for filename, optional in (("snmp", False), ("netstat", True), ("snmp6", True)):
-            path = os.path.join(self.net_dir, filename)
-            data = _read(path, optional=optional)
+        for filename in ("snmp", "netstat", "snmp6"):
+            data = self.read_net_file(filename)
             if data is None:
                 continue
             parse = procfs.parse_snmp6 if filename == "snmp6" else procfs.parse_snmp
-            result.extend(parse(data, source=path))
+            result.extend(parse(data, source=os.path.join(self.net_dir, filename)))
         return result
 
 
 # -- process walk ----------------------------------------------------------------------
+
+
+def _process_map(root: str) -> ProcessMap | None:
+    """A capture's ``processes.json`` under ``root``, or None (see netstatlib/_capture.py,
+    imported here on first use so that ``import netstatlib`` does not pay for it)."""
+    if root == "/proc":  # the live one: never a capture
+        return None
+    from .._capture import read_process_map
+
+    return read_process_map(root)
+
 
 _WALK_THREADS = min(4, os.cpu_count() or 1)
 
@@ -375,6 +501,22 @@ class _Link:
     flags: int
 
 
+@attrs.frozen(kw_only=True)
+class LinkAttributes:
+    """What :class:`LinuxProcfs` knows about one interface besides its counters.
+
+    ``mtu``, ``is_up`` and ``speed_mbps`` go into :class:`~netstatlib.InterfaceStats`;
+    ``index`` and ``flags`` (``IFF_*`` of ``include/uapi/linux/if.h``) are kept in a
+    capture for whoever reads it. ``None`` where unknown.
+    """
+
+    mtu: int | None
+    is_up: bool | None
+    speed_mbps: int | None
+    index: int | None = None
+    flags: int | None = None
+
+
 def _ioctl_links(names: list[str]) -> dict[str, _Link]:
     """Index, MTU and flags of each device of this process's network namespace.
 
@@ -431,37 +573,89 @@ def _sysfs_matches(sysfs: str, links: dict[str, _Link]) -> bool:
     return True
 
 
-def _with_live_link(
-    record: InterfaceStats, links: dict[str, _Link], sysfs_is_ours: bool
+def _with_attributes(
+    record: InterfaceStats, attributes: Mapping[str, LinkAttributes]
 ) -> InterfaceStats:
-    link = links.get(record.name) if record.name is not None else None
-    if link is None or record.name is None:
+    found = attributes.get(record.name) if record.name is not None else None
+    if found is None:
         return record
-    speed = _read_speed(os.path.join(_LIVE_SYSFS, record.name)) if sysfs_is_ours else None
-    return attrs.evolve(
-        record,
-        mtu=link.mtu,
-        is_up=bool(link.flags & _IFF_UP) and bool(link.flags & _IFF_RUNNING),
-        speed_mbps=speed,
-    )
+    return attrs.evolve(record, mtu=found.mtu, is_up=found.is_up, speed_mbps=found.speed_mbps)
 
 
-def _with_sysfs(record: InterfaceStats, sysfs: str) -> InterfaceStats:
-    """Attributes from a given ``sys/class/net`` folder (a capture, a mounted sysfs)."""
-    if record.name is None:
-        return record
-    base = os.path.join(sysfs, record.name)
-    if not os.path.isdir(base):
-        return record
-    flags = _read_sysfs_int(os.path.join(base, "flags"))
-    carrier = _read_sysfs_int(os.path.join(base, "carrier"))
-    is_up = None if flags is None else bool(flags & _IFF_UP) and carrier == 1
-    return attrs.evolve(
-        record,
-        mtu=_read_sysfs_int(os.path.join(base, "mtu")),
-        is_up=is_up,
-        speed_mbps=_read_speed(base),
-    )
+def _sysfs_attributes(sysfs: str, names: Collection[str]) -> dict[str, LinkAttributes]:
+    """Attributes from a given ``sys/class/net`` folder (a copy, a mounted sysfs).
+
+    ``is_up`` is the ``IFF_UP`` flag with ``carrier`` 1; an interface without a folder
+    there is left out.
+    """
+    found: dict[str, LinkAttributes] = {}
+    for name in names:
+        base = os.path.join(sysfs, name)
+        if not os.path.isdir(base):
+            continue
+        flags = _read_sysfs_int(os.path.join(base, "flags"))
+        carrier = _read_sysfs_int(os.path.join(base, "carrier"))
+        found[name] = LinkAttributes(
+            mtu=_read_sysfs_int(os.path.join(base, "mtu")),
+            is_up=None if flags is None else bool(flags & _IFF_UP) and carrier == 1,
+            speed_mbps=_read_speed(base),
+            index=_read_sysfs_int(os.path.join(base, "ifindex")),
+            flags=flags,
+        )
+    return found
+
+
+def _read_links(path: str) -> dict[str, LinkAttributes] | None:
+    """A capture's ``links.json``; ``None`` when it has none.
+
+    ``{"interfaces": {"eth0": {"mtu": 1500, "is_up": true, "speed_mbps": 1000,
+    "index": 2, "flags": 4163}, ...}}``: the values :meth:`LinuxProcfs.link_attributes`
+    gave on the captured host, ``null`` where unknown.
+    """
+    data = _read(path, optional=True)
+    if data is None:
+        return None
+    try:
+        document = json.loads(data)
+        interfaces = document["interfaces"]
+        if not isinstance(interfaces, dict):
+            raise TypeError("'interfaces' is not an object")
+        found: dict[str, LinkAttributes] = {}
+        for name, values in interfaces.items():
+            found[name] = LinkAttributes(
+                mtu=_optional_int(values.get("mtu")),
+                is_up=_optional_bool(values.get("is_up")),
+                speed_mbps=_optional_int(values.get("speed_mbps")),
+                index=_optional_int(values.get("index")),
+                flags=_optional_int(values.get("flags")),
+            )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ParseError(f"not a links file: {exc}", source=path) from None
+    return found
+
+
+def _links_json(attributes: Mapping[str, LinkAttributes]) -> bytes:
+    """The ``links.json`` of a capture: one line per interface, sorted by name."""
+    lines = [
+        f"  {json.dumps(name)}: {json.dumps(attrs.asdict(attributes[name]))}"
+        for name in sorted(attributes)
+    ]
+    body = "\n" + ",\n".join(lines) + "\n" if lines else ""
+    return ('{"interfaces": {' + body + "}}\n").encode()
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{value!r} is not an integer")
+    return value
+
+
+def _optional_bool(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError(f"{value!r} is not true, false or null")
 
 
 def _read_speed(device: str) -> int | None:
