@@ -52,6 +52,7 @@ from ._query import (
     protocol_stats,
     routes,
 )
+from ._resolve import NameCache, resolve_names
 from ._ssfilter import compile_filter
 from ._table import Table
 
@@ -70,6 +71,7 @@ __all__ = [
     "Field",
     "FilterError",
     "InterfaceStats",
+    "NameCache",
     "NamedEndpoint",
     "NetstatError",
     "ParseError",
@@ -94,6 +96,7 @@ __all__ = [
     "open_capture",
     "protocol_stats",
     "read_manifest",
+    "resolve_names",
     "routes",
     "windows_capture_runner",
 ]

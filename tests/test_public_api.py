@@ -20,6 +20,7 @@ DOCUMENTED = {
     "Field",
     "FilterError",
     "InterfaceStats",
+    "NameCache",
     "NamedEndpoint",
     "NetstatError",
     "ParseError",
@@ -44,6 +45,7 @@ DOCUMENTED = {
     "open_capture",
     "protocol_stats",
     "read_manifest",
+    "resolve_names",
     "routes",
     "windows_capture_runner",
 }

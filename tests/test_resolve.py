@@ -1,0 +1,185 @@
+"""resolve_names: concurrent, cached, bounded by a deadline, honest; no real DNS here."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import netaddr
+import pytest
+
+from netstatlib import (
+    Connection,
+    Endpoint,
+    NameCache,
+    NamedEndpoint,
+    Protocol,
+    TcpState,
+    UsageError,
+    resolve_names,
+)
+
+INET, INET6 = socket.AddressFamily.AF_INET, socket.AddressFamily.AF_INET6
+
+
+def conn(
+    local: str, lport: int, remote: str | None = None, rport: int = 0, **kw: object
+) -> Connection:
+    def ep(text: str, port: int) -> Endpoint:
+        address = netaddr.IPAddress(text)
+        return Endpoint(address=address, port=port)
+
+    family = INET6 if ":" in local else INET
+    return Connection(
+        protocol=kw.pop("protocol", Protocol.TCP),  # type: ignore[arg-type]
+        family=family,
+        local=ep(local, lport),
+        remote=ep(remote, rport) if remote else None,
+        state=TcpState.ESTABLISHED if remote else TcpState.LISTEN,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+class FakeDNS:
+    """A resolver we control: names for some addresses, counts every question."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.asked: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, address: str) -> str | None:
+        with self.lock:
+            self.asked.append(address)
+        return self.names.get(address)
+
+
+def services(port: int, protocol: str) -> str | None:
+    return {(443, "tcp"): "https", (22, "tcp"): "ssh", (53, "udp"): "domain"}.get((port, protocol))
+
+
+def test_names_are_filled_and_numbers_kept() -> None:
+    dns = FakeDNS({"192.0.2.7": "api.example", "192.0.2.10": "me.example"})
+    rows = [
+        conn("192.0.2.10", 50000, "192.0.2.7", 443),
+        conn("192.0.2.10", 50001, "198.51.100.1", 8080),
+        conn("0.0.0.0", 22),
+        conn("127.0.0.1", 53, protocol=Protocol.UDP),
+    ]
+    out = resolve_names(rows, resolver=dns, services=services, cache=NameCache(ttl=0))
+    assert out[0].local == rows[0].local and out[0].remote == rows[0].remote
+    assert out[0].local_name == NamedEndpoint(host="me.example", port=50000)
+    assert out[0].remote_name == NamedEndpoint(host="api.example", port=443, service="https")
+    assert out[1].remote_name is None  # no host name, no service: stays numeric
+    # 0.0.0.0 is never looked up, but its port has a name.
+    assert out[2].local_name == NamedEndpoint(host="0.0.0.0", port=22, service="ssh")
+    assert out[3].local_name == NamedEndpoint(host="127.0.0.1", port=53, service="domain")
+    assert "0.0.0.0" not in dns.asked
+    assert sorted(dns.asked) == sorted(set(dns.asked))  # each address asked once
+    assert str(out[0].remote_name) == "api.example:https"
+
+
+def test_ipv6_and_zones() -> None:
+    row = Connection(
+        protocol=Protocol.TCP,
+        family=INET6,
+        local=Endpoint(address=netaddr.IPAddress("fe80::1"), port=22, zone="eth0"),
+        remote=Endpoint(address=netaddr.IPAddress("2001:db8::5"), port=40000),
+        state=TcpState.ESTABLISHED,
+    )
+    dns = FakeDNS({"fe80::1%eth0": "router.lan"})
+    (out,) = resolve_names([row], resolver=dns, services=services, cache=NameCache(ttl=0))
+    assert out.local_name == NamedEndpoint(host="router.lan", port=22, service="ssh")
+    assert out.remote_name is None
+    assert "2001:db8::5" in dns.asked
+
+
+def test_the_cache_answers_the_second_time() -> None:
+    dns = FakeDNS({"192.0.2.7": "api.example"})
+    cache = NameCache()
+    rows = [conn("192.0.2.10", 50000, "192.0.2.7", 443)]
+    resolve_names(rows, resolver=dns, services=services, cache=cache)
+    asked = len(dns.asked)
+    again = resolve_names(rows, resolver=dns, services=services, cache=cache)
+    assert len(dns.asked) == asked  # nothing asked again, "no name" answers included
+    assert again[0].remote_name is not None and again[0].remote_name.host == "api.example"
+    cache.clear()
+    resolve_names(rows, resolver=dns, services=services, cache=cache)
+    assert len(dns.asked) == 2 * asked
+
+
+def test_a_dead_dns_server_costs_at_most_the_deadline() -> None:
+    release = threading.Event()
+
+    def hanging(address: str) -> str | None:
+        if address == "192.0.2.99":
+            release.wait(30)  # never answers in time
+        return {"192.0.2.7": "api.example"}.get(address)
+
+    rows = [
+        conn("192.0.2.10", 50000, "192.0.2.7", 443),
+        conn("192.0.2.10", 50001, "192.0.2.99", 443),
+    ]
+    cache = NameCache()
+    try:
+        out = resolve_names(
+            rows, resolver=hanging, services=services, timeout=0.2, deadline=0.5, cache=cache
+        )
+    finally:
+        release.set()
+    assert out[0].remote_name is not None and out[0].remote_name.host == "api.example"
+    # The silent address stays numeric, with its service name.
+    assert out[1].remote_name == NamedEndpoint(host="192.0.2.99", port=443, service="https")
+    known, _ = cache.get_host("192.0.2.99")
+    assert not known  # a lookup that ran out of time is not cached as "no name"
+
+
+def test_failing_lookups_mean_no_name() -> None:
+    def broken(address: str) -> str | None:
+        raise RuntimeError("resolver exploded")
+
+    def broken_services(port: int, protocol: str) -> str | None:
+        raise OSError("no services database")
+
+    rows = [conn("192.0.2.10", 50000, "192.0.2.7", 443)]
+    (out,) = resolve_names(rows, resolver=broken, services=broken_services, cache=NameCache(0))
+    assert out.local_name is None and out.remote_name is None
+
+
+def test_printed_names_are_kept() -> None:
+    printed = NamedEndpoint(host="edge", port=443, service="https")
+    row = conn("192.0.2.10", 50000)
+    row = Connection(
+        protocol=Protocol.TCP,
+        family=INET,
+        local=row.local,
+        remote=None,
+        state=TcpState.ESTABLISHED,
+        remote_name=printed,
+    )
+    (out,) = resolve_names([row], resolver=FakeDNS({}), services=services, cache=NameCache(0))
+    assert out.remote_name is printed
+
+
+@pytest.mark.parametrize("kwargs", [{"timeout": 0}, {"deadline": -1}, {"workers": 0}])
+def test_bad_arguments(kwargs: dict[str, float]) -> None:
+    with pytest.raises(UsageError):
+        resolve_names([], **kwargs)  # type: ignore[arg-type]
+
+
+def test_only_connections() -> None:
+    with pytest.raises(UsageError, match="Connection records"):
+        resolve_names(["10.0.0.1"])  # type: ignore[list-item]
+    with pytest.raises(UsageError):
+        NameCache(ttl=-1)
+
+
+def test_the_default_service_lookup_reads_the_local_services_database() -> None:
+    from netstatlib._resolve import system_service_name
+
+    try:
+        expected = socket.getservbyport(22, "tcp")
+    except OSError:
+        pytest.skip("no services database on this machine")
+    assert system_service_name(22, "tcp") == expected
+    assert system_service_name(1, "nonsense-protocol") is None
