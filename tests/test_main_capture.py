@@ -32,6 +32,6 @@ def test_capture_subcommand_writes_a_capture_and_refuses_to_overwrite(
     assert err.startswith("netstatlib: ") and "never overwrites" in err
 
 
-def test_plain_command_still_prints_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--no-processes"]) == 0
-    assert "Listening sockets" in capsys.readouterr().out
+def test_the_plain_command_is_netstat(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-n"]) == 0
+    assert "Active Connections" in capsys.readouterr().out
