@@ -44,9 +44,15 @@ ServiceResolver = Callable[[int, str], "str | None"]
 
 
 def system_host_name(address: str) -> str | None:
-    """Reverse DNS through the system resolver (``getnameinfo`` with ``NI_NAMEREQD``)."""
+    """Reverse DNS through the system resolver (``gethostbyaddr``).
+
+    Not ``getnameinfo``: before Python 3.11 it keeps the GIL while it waits for the DNS
+    server, so one silent server froze every thread of the program, deadline included
+    (measured on 3.10: the main thread did not run for the whole lookup);
+    ``gethostbyaddr`` releases it.
+    """
     try:
-        host, _ = socket.getnameinfo((address, 0), socket.NI_NAMEREQD)
+        host = socket.gethostbyaddr(address)[0]
     except (OSError, UnicodeError, ValueError):
         return None
     return host or None
