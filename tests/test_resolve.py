@@ -183,14 +183,3 @@ def test_the_default_service_lookup_reads_the_local_services_database() -> None:
         pytest.skip("no services database on this machine")
     assert system_service_name(22, "tcp") == expected
     assert system_service_name(1, "nonsense-protocol") is None
-
-
-def test_the_default_host_lookup_does_not_hold_the_gil() -> None:
-    # getnameinfo() kept the GIL before Python 3.11; the default must let other threads
-    # (the deadline) run while it waits.
-    import inspect
-
-    from netstatlib._resolve import system_host_name
-
-    assert "gethostbyaddr" in inspect.getsource(system_host_name)
-    assert "getnameinfo(" not in inspect.getsource(system_host_name).split('"""')[-1]
