@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from ._errors import FilterError, UsageError
-from ._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from ._model import Connection, InterfaceStats, ProtocolStats, Route
 from ._predicates import (
     FAMILY_ALIASES,
     Predicate,
@@ -21,8 +21,9 @@ from ._predicates import (
 )
 from ._ssfilter import compile_filter
 from ._table import Table
-from .backends._base import Backend, SocketTable
+from .backends._base import Backend
 from .backends._select import get_backend
+from .backends._tables import KINDS, SocketTable
 
 __all__ = [
     "KINDS",
@@ -40,39 +41,6 @@ Where = Callable[[R], object] | Predicate | str | None
 
 _INET = socket.AddressFamily.AF_INET
 _INET6 = socket.AddressFamily.AF_INET6
-_UNIX = socket.AddressFamily.AF_UNIX
-
-_TCP4: SocketTable = (Protocol.TCP, _INET)
-_TCP6: SocketTable = (Protocol.TCP, _INET6)
-_UDP4: SocketTable = (Protocol.UDP, _INET)
-_UDP6: SocketTable = (Protocol.UDP, _INET6)
-_UDPLITE4: SocketTable = (Protocol.UDPLITE, _INET)
-_UDPLITE6: SocketTable = (Protocol.UDPLITE, _INET6)
-_RAW4: SocketTable = (Protocol.RAW, _INET)
-_RAW6: SocketTable = (Protocol.RAW, _INET6)
-_UNIX_TABLE: SocketTable = (Protocol.UNIX, _UNIX)
-
-# psutil's kind names (net_connections) plus udplite and raw. "inet" is TCP and UDP over
-# IPv4 and IPv6, as in psutil; "all" is every socket table.
-KINDS: dict[str, frozenset[SocketTable]] = {
-    "tcp4": frozenset({_TCP4}),
-    "tcp6": frozenset({_TCP6}),
-    "tcp": frozenset({_TCP4, _TCP6}),
-    "udp4": frozenset({_UDP4}),
-    "udp6": frozenset({_UDP6}),
-    "udp": frozenset({_UDP4, _UDP6}),
-    "udplite4": frozenset({_UDPLITE4}),
-    "udplite6": frozenset({_UDPLITE6}),
-    "udplite": frozenset({_UDPLITE4, _UDPLITE6}),
-    "raw4": frozenset({_RAW4}),
-    "raw6": frozenset({_RAW6}),
-    "raw": frozenset({_RAW4, _RAW6}),
-    "inet4": frozenset({_TCP4, _UDP4}),
-    "inet6": frozenset({_TCP6, _UDP6}),
-    "inet": frozenset({_TCP4, _TCP6, _UDP4, _UDP6}),
-    "unix": frozenset({_UNIX_TABLE}),
-    "all": frozenset({_TCP4, _TCP6, _UDP4, _UDP6, _UDPLITE4, _UDPLITE6, _RAW4, _RAW6, _UNIX_TABLE}),
-}
 
 
 def resolve_kind(kind: str | Iterable[str]) -> frozenset[SocketTable]:

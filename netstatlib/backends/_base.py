@@ -7,13 +7,11 @@ from collections.abc import Callable, Collection
 from typing import Protocol as TypingProtocol
 from typing import runtime_checkable
 
-from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from .._model import Connection, InterfaceStats, ProtocolStats, Route
 from ._capabilities import Capabilities
+from ._tables import SocketTable
 
 __all__ = ["Backend", "SocketTable"]
-
-SocketTable = tuple[Protocol, socket.AddressFamily]
-"""One socket table: a protocol and an address family, e.g. ``(Protocol.TCP, AF_INET6)``."""
 
 
 @runtime_checkable

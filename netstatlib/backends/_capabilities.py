@@ -7,12 +7,12 @@ each backend's records fill no field it does not declare.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable
 
 import attrs
 
-from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from .._model import Connection, InterfaceStats, ProtocolStats, Route
+from ._tables import SocketTable
 
 __all__ = ["QUERIES", "RECORD_TYPES", "Capabilities", "all_fields"]
 
@@ -26,8 +26,6 @@ RECORD_TYPES: dict[str, type] = {
     "interface_stats": InterfaceStats,
     "protocol_stats": ProtocolStats,
 }
-
-SocketTable = tuple[Protocol, socket.AddressFamily]
 
 
 def _frozen_tables(value: Iterable[SocketTable]) -> frozenset[SocketTable]:

@@ -26,8 +26,8 @@ import netaddr
 
 from .._errors import AccessDeniedError, NetstatError, UnsupportedError
 from .._model import Connection, Endpoint, InterfaceStats, Protocol, ProtocolStats, Route, TcpState
-from ._base import SocketTable
 from ._capabilities import Capabilities
+from ._tables import KINDS, TCP4, TCP6, UDP4, UDP6, UNIX, SocketTable
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -40,31 +40,16 @@ _INET = socket.AddressFamily.AF_INET
 _INET6 = socket.AddressFamily.AF_INET6
 _UNIX = socket.AddressFamily.AF_UNIX
 
-_TCP4: SocketTable = (Protocol.TCP, _INET)
-_TCP6: SocketTable = (Protocol.TCP, _INET6)
-_UDP4: SocketTable = (Protocol.UDP, _INET)
-_UDP6: SocketTable = (Protocol.UDP, _INET6)
-_UNIX_TABLE: SocketTable = (Protocol.UNIX, _UNIX)
-
-# The tables psutil lists, in the order rows are returned (that of LinuxProcfs).
-_TABLES: tuple[SocketTable, ...] = (_TCP4, _TCP6, _UDP4, _UDP6, _UNIX_TABLE)
+_TABLES: tuple[SocketTable, ...] = (TCP4, TCP6, UDP4, UDP6, UNIX)
 _TABLE_ORDER = {table: index for index, table in enumerate(_TABLES)}
 
 # psutil's kind names (net_connections(kind=...)) and the tables each one lists, smallest
-# first: the first kind that covers a query is the one asked for.
+# first: the first kind that covers a query is the one asked for. They are netstatlib's
+# kind names for the tables psutil has, except that psutil's "all" is all of those.
 _KINDS: tuple[tuple[str, frozenset[SocketTable]], ...] = tuple(
     sorted(
         (
-            ("tcp4", frozenset({_TCP4})),
-            ("tcp6", frozenset({_TCP6})),
-            ("udp4", frozenset({_UDP4})),
-            ("udp6", frozenset({_UDP6})),
-            ("unix", frozenset({_UNIX_TABLE})),
-            ("tcp", frozenset({_TCP4, _TCP6})),
-            ("udp", frozenset({_UDP4, _UDP6})),
-            ("inet4", frozenset({_TCP4, _UDP4})),
-            ("inet6", frozenset({_TCP6, _UDP6})),
-            ("inet", frozenset({_TCP4, _TCP6, _UDP4, _UDP6})),
+            *((name, tables) for name, tables in KINDS.items() if tables <= set(_TABLES)),
             ("all", frozenset(_TABLES)),
         ),
         key=lambda item: len(item[1]),
@@ -249,7 +234,7 @@ def _table(family: object, kind: object) -> SocketTable | None:
     when the enum has no member for them (``sockfam_to_enum()`` in psutil/_common.py).
     """
     if family == _UNIX:
-        return _UNIX_TABLE
+        return UNIX
     if family == _INET:
         ip_family = _INET
     elif family == _INET6:
@@ -301,7 +286,7 @@ def _merge_key(row: _Row) -> tuple[object, ...] | None:
     sockets all look alike, and on Linux an accepted UNIX connection has the path of
     its listener, so identical UNIX rows are often distinct sockets.
     """
-    if row.table == _UNIX_TABLE or row.local is None:
+    if row.table == UNIX or row.local is None:
         return None
     return (row.table, row.local, row.remote, row.state, row.state_text)
 

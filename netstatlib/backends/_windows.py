@@ -22,11 +22,11 @@ from .._errors import (
     SourceNotFoundError,
     UnsupportedError,
 )
-from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from .._model import Connection, InterfaceStats, ProtocolStats, Route
 from ..parsers import _win_connections, _win_routes, _win_stats
 from ..parsers._wintext import decode
-from ._base import SocketTable
 from ._capabilities import Capabilities
+from ._tables import KINDS, SocketTable
 
 __all__ = ["WINDOWS_CAPABILITIES", "Runner", "WindowsNetstat", "run_command"]
 
@@ -38,14 +38,7 @@ does not exist, :class:`PermissionError` when it may not be run,
 :class:`subprocess.TimeoutExpired` when it does not finish in ``timeout`` seconds and
 :class:`subprocess.CalledProcessError` (with ``output``) when it exits non-zero."""
 
-_SERVED = frozenset(
-    {
-        (Protocol.TCP, socket.AddressFamily.AF_INET),
-        (Protocol.TCP, socket.AddressFamily.AF_INET6),
-        (Protocol.UDP, socket.AddressFamily.AF_INET),
-        (Protocol.UDP, socket.AddressFamily.AF_INET6),
-    }
-)
+_SERVED = KINDS["inet"]  # Windows' netstat lists TCP and UDP, IPv4 and IPv6
 
 
 WINDOWS_CAPABILITIES = Capabilities(
