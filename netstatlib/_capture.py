@@ -44,14 +44,13 @@ from ._errors import (
     UnsupportedError,
     UsageError,
 )
-from ._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from ._model import Protocol
 from .parsers import procfs
 from .parsers.procfs import ByteOrder
 
 if TYPE_CHECKING:
     from .backends._base import Backend, SocketTable
-    from .backends._capabilities import Capabilities
-    from .backends._windows import Runner, WindowsNetstat
+    from .backends._windows import Runner
 
 __all__ = [
     "CaptureManifest",
@@ -690,55 +689,16 @@ def windows_capture_runner(folder: str | os.PathLike[str]) -> Runner:
     return run
 
 
-class _WindowsCapture:
-    """WindowsNetstat over a folder of saved outputs, naming processes from the
-    capture's ``processes.json`` (never from this machine, where those pids mean other
-    processes, or none)."""
+def _captured_names(folder: str) -> Callable[[Collection[int]], dict[int, str | None]]:
+    """Process names from a capture's ``processes.json``: never this machine's, where
+    the capture's pids mean other processes, or none."""
 
-    name = "windows"
+    def names(pids: Collection[int]) -> dict[int, str | None]:
+        captured = read_process_map(folder)
+        known = captured.names if captured is not None else {}
+        return {pid: known.get(pid) for pid in pids}
 
-    def __init__(self, folder: str) -> None:
-        from .backends._windows import WindowsNetstat
-
-        self.folder = folder
-        self._netstat: WindowsNetstat = WindowsNetstat(run=windows_capture_runner(folder))
-
-    def __repr__(self) -> str:
-        return f"open_capture({self.folder!r})"
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return attrs.evolve(
-            self._netstat.capabilities,
-            notes="Saved outputs of netstat -ano, -rn, -e and -s: TCP and UDP sockets with "
-            "their PIDs, names as the capture recorded them; interface counters are one "
-            "total over all interfaces.",
-        )
-
-    def connections(
-        self,
-        tables: Collection[SocketTable],
-        *,
-        processes: bool = True,
-        keep: Callable[[Connection], bool] | None = None,
-    ) -> list[Connection]:
-        rows = self._netstat.connections(tables, processes=False, keep=keep)
-        if not processes:
-            return rows
-        captured = read_process_map(self.folder)
-        names = captured.names if captured is not None else {}
-        return [
-            attrs.evolve(row, process=names.get(row.pids[0])) if row.pids else row for row in rows
-        ]
-
-    def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
-        return self._netstat.routes(family)
-
-    def interface_stats(self) -> list[InterfaceStats]:
-        return self._netstat.interface_stats()
-
-    def protocol_stats(self) -> list[ProtocolStats]:
-        return self._netstat.protocol_stats()
+    return names
 
 
 def open_capture(folder: str | os.PathLike[str]) -> Backend:
@@ -769,4 +729,6 @@ def open_capture(folder: str | os.PathLike[str]) -> Backend:
         )
     if kind == "linux":
         return LinuxProcfs(base)
-    return _WindowsCapture(base)
+    from .backends._windows import WindowsNetstat
+
+    return WindowsNetstat(run=windows_capture_runner(base), process_names=_captured_names(base))

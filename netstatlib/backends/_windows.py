@@ -11,7 +11,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import attrs
 
@@ -84,9 +84,9 @@ WINDOWS_CAPABILITIES = Capabilities(
         },
         "protocol_stats": {"group", "counters"},
     },
-    notes="Runs netstat.exe (-ano, -rn, -e, -s): TCP and UDP sockets with their "
-    "PIDs, names from psutil; interface counters are one total over all "
-    "interfaces.",
+    notes="Runs netstat.exe (-ano, -rn, -e, -s), or reads its saved outputs: TCP and "
+    "UDP sockets with their PIDs, names from psutil (or from the capture); interface "
+    "counters are one total over all interfaces.",
 )
 """What :class:`WindowsNetstat` answers."""
 
@@ -126,6 +126,10 @@ def _oem_code_page() -> str | None:
     return f"cp{int(kernel32.GetOEMCP())}"
 
 
+ProcessNames = Callable[[Collection[int]], "Mapping[int, str | None]"]
+"""``process_names(pids) -> {pid: name or None}``."""
+
+
 def _process_names(pids: Collection[int]) -> dict[int, str | None]:
     """Names of the given processes through psutil; ``None`` for one that is gone or
     that the current user may not inspect."""
@@ -150,7 +154,9 @@ class WindowsNetstat:
     the console's OEM code page); ``executable`` is the program to run (by default
     ``%SystemRoot%\\System32\\netstat.exe``); ``bound=True`` adds ``-q`` so that TCP
     ports bound but neither listening nor connected are listed as ``BOUND`` (Windows 8
-    and later print ``-q`` in their help).
+    and later print ``-q`` in their help). ``process_names`` maps PIDs to names (by
+    default through psutil, on this machine; a capture read elsewhere passes the names
+    it recorded).
 
     Queries run ``netstat -ano`` (``-anoq`` with ``bound``), ``-rn``, ``-e`` and ``-s``.
     Windows' netstat lists TCP and UDP only: UDP-Lite, raw and UNIX sockets are not
@@ -163,6 +169,7 @@ class WindowsNetstat:
     encoding: str | None = None
     executable: str | None = None
     bound: bool = False
+    process_names: ProcessNames | None = None
     name: str = attrs.field(default="windows", init=False)
     capabilities: Capabilities = attrs.field(default=WINDOWS_CAPABILITIES, init=False, eq=False)
 
@@ -240,7 +247,8 @@ class WindowsNetstat:
             rows = [row for row in rows if keep(row)]
         if not processes:
             return rows
-        names = _process_names({row.pids[0] for row in rows if row.pids})
+        lookup = self.process_names if self.process_names is not None else _process_names
+        names = lookup({row.pids[0] for row in rows if row.pids})
         return [
             attrs.evolve(row, process=names.get(row.pids[0])) if row.pids else row for row in rows
         ]
