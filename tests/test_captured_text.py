@@ -83,7 +83,7 @@ def test_windows_outputs() -> None:
 
 @pytest.mark.parametrize(
     "files",
-    [{}, {"../tcp": ""}, {"net//tcp": ""}, {"net/tcp": 42}, {"": "x"}],
+    [{}, {"../tcp": ""}, {"net//tcp": ""}, {"net/tcp": 42}, {"": "x"}, {42: "x"}],
 )
 def test_bad_input_is_a_usage_error(files: dict[str, object]) -> None:
     with pytest.raises(UsageError):

@@ -68,8 +68,10 @@ class CapturedText:
 
     @staticmethod
     def _write(folder: str, name: str, content: Content) -> None:
+        if not isinstance(name, str) or not name:
+            raise UsageError(f"not a file name of a capture folder: {name!r}")
         parts = name.replace("\\", "/").split("/")
-        if not isinstance(name, str) or not name or any(p in ("", ".", "..") for p in parts):
+        if any(part in ("", ".", "..") for part in parts):
             raise UsageError(f"not a file name of a capture folder: {name!r}")
         if isinstance(content, str):
             data = content.encode("utf-8", "surrogateescape")
