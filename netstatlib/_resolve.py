@@ -215,7 +215,7 @@ def resolve_names(
     cache = cache if cache is not None else _SHARED_CACHE
 
     hosts: dict[str, str | None] = {}
-    missing: list[str] = []
+    missing: dict[str, None] = {}  # an ordered set: each address asked once
     for row in rows:
         for endpoint in (row.local, row.remote):
             if endpoint is None or not _wanted(endpoint):
@@ -227,8 +227,10 @@ def resolve_names(
             if known:
                 hosts[text] = name
             else:
-                missing.append(text)
-    found = _lookup_hosts(missing, resolver, timeout=timeout, deadline=deadline, workers=workers)
+                missing[text] = None
+    found = _lookup_hosts(
+        list(missing), resolver, timeout=timeout, deadline=deadline, workers=workers
+    )
     for address, name in found.items():
         cache.put_host(address, name)
         hosts[address] = name

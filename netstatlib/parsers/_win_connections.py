@@ -157,11 +157,11 @@ def _state(
     except KeyError:
         pass
     try:
-        result: tuple[TcpState, str | None] = (TcpState.parse(words), None)
+        state = TcpState.parse(words)
     except UsageError:
-        result = (TcpState.UNKNOWN, words)
-    if result[0] is TcpState.UNKNOWN and result[1] is None:
-        result = (TcpState.UNKNOWN, words)
+        state = TcpState.UNKNOWN
+    # The word is kept whenever the state is unknown, a printed "UNKNOWN" included.
+    result = (state, words if state is TcpState.UNKNOWN else None)
     cache[words] = result
     return result
 
