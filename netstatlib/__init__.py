@@ -11,15 +11,10 @@ The query functions return a :class:`Table` of frozen records (:class:`Connectio
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from . import audits
-from ._capture import (
-    CaptureManifest,
-    capture_linux,
-    capture_windows,
-    open_capture,
-    read_manifest,
-    windows_capture_runner,
-)
 from ._errors import (
     AccessDeniedError,
     CommandError,
@@ -52,9 +47,42 @@ from ._query import (
     protocol_stats,
     routes,
 )
-from ._resolve import NameCache, resolve_names
 from ._ssfilter import compile_filter
 from ._table import Table
+
+if TYPE_CHECKING:
+    from ._capture import (
+        CaptureManifest,
+        capture_linux,
+        capture_windows,
+        open_capture,
+        read_manifest,
+        windows_capture_runner,
+    )
+    from ._resolve import NameCache, resolve_names
+
+# Captures and name resolution load on first use: a program that only queries does not
+# pay for their imports (tempfile, json, threading, ...: about 10 ms at start-up).
+_LAZY = {
+    "CaptureManifest": "._capture",
+    "capture_linux": "._capture",
+    "capture_windows": "._capture",
+    "open_capture": "._capture",
+    "read_manifest": "._capture",
+    "windows_capture_runner": "._capture",
+    "NameCache": "._resolve",
+    "resolve_names": "._resolve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import Backend, SocketTable
 from ._capabilities import QUERIES, Capabilities
-from ._captured import CapturedText
 from ._linux import NET_FILES, SOCKET_FILES, LinkAttributes, LinuxProcfs
 from ._select import (
     BACKEND_NAMES,
@@ -26,6 +25,7 @@ from ._select import (
 )
 
 if TYPE_CHECKING:
+    from ._captured import CapturedText
     from ._psutil import Psutil
     from ._windows import WindowsNetstat
 
@@ -51,12 +51,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # WindowsNetstat (with the Windows parsers and subprocess behind it) and Psutil (with
-    # psutil) are imported on first use, so that `import netstatlib` pays for neither.
+    # WindowsNetstat (with the Windows parsers and subprocess behind it), Psutil (with
+    # psutil) and CapturedText (with tempfile) are imported on first use, so that
+    # `import netstatlib` pays for none of them.
     if name == "WindowsNetstat":
         from ._windows import WindowsNetstat
 
         return WindowsNetstat
+    if name == "CapturedText":
+        from ._captured import CapturedText
+
+        return CapturedText
     if name == "Psutil":
         from ._psutil import Psutil
 
