@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 import netstatlib
 from netstatlib import F, FilterError, Predicate, TcpState
-from netstatlib._ssfilter import _ANY, compile_filter, to_ss_filter
 from netstatlib.backends import LinuxProcfs
+from netstatlib.filters._ssfilter import _ANY, compile_filter, to_ss_filter
 
 ALL_STATES = list(TcpState)
 

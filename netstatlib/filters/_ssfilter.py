@@ -98,9 +98,22 @@ from typing import Any
 import attrs
 import netaddr
 
-from ._errors import FilterError
-from ._model import TcpState
-from ._predicates import And, Compare, F, Field, Missing, Not, OneOf, Or, Predicate, Within
+from .._errors import FilterError
+from .._model import TcpState
+from ._predicates import (
+    And,
+    Compare,
+    F,
+    Field,
+    Missing,
+    Not,
+    OneOf,
+    Or,
+    Predicate,
+    Within,
+    install_ss_printer,
+)
+from ._values import c_number, port_number
 
 __all__ = ["compile_filter", "to_ss_filter"]
 
@@ -193,16 +206,6 @@ def _tokenize(text: str) -> list[_Token]:
 
 # -- values --------------------------------------------------------------------------
 
-_C_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
-
-
-def _c_number(text: str) -> int | None:
-    """An unsigned number as C's ``strtoul(text, NULL, 0)`` reads a whole word (hex with
-    ``0x``, octal with a leading ``0``), or None."""
-    if not _C_NUMBER.fullmatch(text):
-        return None
-    return int(text, 0) if text[:2].lower() == "0x" else int(text, 8 if text[0] == "0" else 10)
-
 
 class _Fail(Exception):
     """A value that does not parse; the parser turns it into a FilterError."""
@@ -214,26 +217,15 @@ class _Fail(Exception):
 
 
 def _port(text: str) -> int:
-    """A port as parse_hostcond() in ss.c reads it: a C number or a service name."""
+    """A port as parse_hostcond() in ss.c reads it: a C number or a service name (the
+    one port grammar of ``_values.port_number``)."""
     expected = "a port number (0 to 65535) or a service name"
     if not text or text.startswith("*"):
         raise _Fail(f"{text!r} is not a port here", expected)
-    number = _c_number(text)
-    if number is not None:
-        if number > 0xFFFF:
-            raise _Fail(f"port {text} is out of range", expected)
-        return number
-    found = set()
-    for protocol in ("tcp", "udp"):
-        try:
-            found.add(socket.getservbyname(text, protocol))
-        except (OSError, UnicodeError, ValueError):
-            continue
-    if len(found) > 1:
-        raise _Fail(f"service {text!r} names different TCP and UDP ports", expected)
-    if not found:
-        raise _Fail(f"{text!r} is not a port number or a known service name", expected)
-    return found.pop()
+    try:
+        return port_number(text, c_notation=True)
+    except ValueError as exc:
+        raise _Fail(str(exc), expected) from None
 
 
 def _ipv4(text: str) -> int | None:
@@ -243,7 +235,7 @@ def _ipv4(text: str) -> int | None:
         return None
     value = 0
     for index in range(4):
-        number = _c_number(parts[index]) if index < len(parts) else 0
+        number = c_number(parts[index]) if index < len(parts) else 0
         if number is None or number > 255:
             return None
         value = value << 8 | number
@@ -267,7 +259,7 @@ def _network(text: str) -> netaddr.IPNetwork:
         value, bits = parsed, 32
     prefix = bits
     if slash:
-        number = _c_number(length)
+        number = c_number(length)
         if number is None or number > bits:
             raise _Fail(f"{length!r} is not a prefix length (0 to {bits})", expected)
         prefix = number
@@ -598,7 +590,7 @@ def _expression(predicate: Predicate) -> str | None:
     if isinstance(predicate, Not):
         inner = _grouped(predicate.part)
         return None if inner is None else f"not {inner}"
-    if isinstance(predicate, And):  # Or is a subclass of And
+    if isinstance(predicate, (And, Or)):
         joiner = " or " if isinstance(predicate, Or) else " and "
         # Combining flattens: "dport < :1 or sport = :2" is Or(remote_port < 1,
         # remote_port missing, local_port == 2), so a condition may span two parts.
@@ -619,7 +611,7 @@ def _expression(predicate: Predicate) -> str | None:
 
 def _grouped(predicate: Predicate) -> str | None:
     text = _expression(predicate)
-    if text is not None and isinstance(predicate, And) and _atom(predicate) is None:
+    if text is not None and isinstance(predicate, (And, Or)) and _atom(predicate) is None:
         return f"( {text} )"
     return text
 
@@ -648,3 +640,6 @@ def to_ss_filter(predicate: Predicate) -> str | None:
     else:
         text = _expression(predicate)
     return None if text is None else _checked(text, predicate)
+
+
+install_ss_printer(to_ss_filter)

@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 import attrs
 import netaddr
 
-from ._errors import FilterError, UsageError
-from ._model import (
+from .._errors import FilterError, UsageError
+from .._model import (
     Connection,
     InterfaceStats,
     Protocol,
@@ -37,8 +37,27 @@ from ._model import (
     RouteFlags,
     TcpState,
 )
+from ._values import FAMILY_ALIASES, port_number
 
-__all__ = ["F", "Field", "Predicate"]
+__all__ = [
+    "PROCESS_FIELDS",
+    "AddressIs",
+    "And",
+    "Compare",
+    "F",
+    "Field",
+    "HasFlags",
+    "Matches",
+    "Missing",
+    "Not",
+    "OneOf",
+    "Or",
+    "Predicate",
+    "Within",
+    "check_applies",
+    "field_kind",
+    "install_ss_printer",
+]
 
 Test = Callable[[Any], bool]
 
@@ -105,21 +124,8 @@ _SPECS: dict[str, _Spec] = {
 for _counter in (field.name for field in attrs.fields(InterfaceStats)):
     _SPECS.setdefault(_counter, _Spec(_IFACE, _attribute(_counter), "int"))
 
-_PROCESS_FIELDS = frozenset({"pid", "process"})
-# The spellings of an address family accepted wherever one is asked for.
-FAMILY_ALIASES: dict[object, socket.AddressFamily] = {
-    socket.AF_INET: socket.AF_INET,
-    socket.AF_INET6: socket.AF_INET6,
-    socket.AF_UNIX: socket.AF_UNIX,
-    4: socket.AF_INET,
-    6: socket.AF_INET6,
-    "inet": socket.AF_INET,
-    "inet4": socket.AF_INET,
-    "ipv4": socket.AF_INET,
-    "inet6": socket.AF_INET6,
-    "ipv6": socket.AF_INET6,
-    "unix": socket.AF_UNIX,
-}
+PROCESS_FIELDS = frozenset({"pid", "process"})
+"""The fields only a process lookup fills: a test on them waits for the owners."""
 
 
 def _spec(name: str) -> _Spec:
@@ -150,7 +156,7 @@ def _normalise(name: str, value: Any) -> Any:
         if kind == "network":
             return value if isinstance(value, netaddr.IPNetwork) else netaddr.IPNetwork(value)
         if kind == "port":
-            return _port(value)
+            return port_number(value)
         if kind in ("int", "pids"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError("an integer")
@@ -168,21 +174,6 @@ def _normalise(name: str, value: Any) -> Any:
         raise
     except (UsageError, ValueError, TypeError, KeyError, netaddr.AddrFormatError) as exc:
         raise FilterError(f"{value!r} is not a value of field {name} ({exc})") from None
-
-
-def _port(value: Any) -> int:
-    """A port number, or a service name looked up in the local services database."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError("a port number or a service name")
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        try:
-            return socket.getservbyname(value)
-        except OSError:
-            raise FilterError(f"unknown service name {value!r}") from None
-    port = int(value)
-    if not 0 <= port <= 0xFFFF:
-        raise ValueError("a port is 0 to 65535")
-    return port
 
 
 def _flags(value: Any) -> RouteFlags:
@@ -243,9 +234,7 @@ class Predicate:
     def to_ss_filter(self) -> str | None:
         """The predicate in the filter language of ``ss``, or None where it has no words
         for it (a process name, a pid); :func:`~netstatlib.compile_filter` reads it back."""
-        from ._ssfilter import to_ss_filter
-
-        return to_ss_filter(self)
+        return _ss_printer[0](self)
 
     @property
     def record_types(self) -> frozenset[type]:
@@ -278,6 +267,21 @@ class Predicate:
 
 
 _COMPILED: weakref.WeakKeyDictionary[Predicate, Test] = weakref.WeakKeyDictionary()
+
+
+def _no_ss_printer(predicate: Predicate) -> str | None:
+    raise RuntimeError("the ss language is not loaded: import netstatlib.filters")
+
+
+# The ss language (``_ssfilter.py``) is built on these values, so this module cannot
+# import it without a cycle: it installs its printer here instead, when
+# ``netstatlib.filters`` (which every import of this module goes through) loads it.
+_ss_printer: list[Callable[[Predicate], str | None]] = [_no_ss_printer]
+
+
+def install_ss_printer(printer: Callable[[Predicate], str | None]) -> None:
+    """Make :meth:`Predicate.to_ss_filter` print with ``printer`` (the ss language's)."""
+    _ss_printer[0] = printer
 
 
 def _as_predicate(value: object) -> Predicate:
@@ -541,36 +545,46 @@ class Missing(Predicate):
         return f"F.{self.field}.is_missing()"
 
 
-@attrs.frozen(repr=False)
-class And(Predicate):
-    """Every part holds."""
+class _Junction(Predicate):
+    """Parts joined by one operator: :class:`And` or :class:`Or`."""
 
+    __slots__ = ()
     parts: tuple[Predicate, ...]
-    symbol: ClassVar[str] = "&"
+    symbol: ClassVar[str]
 
     @classmethod
     def of(cls, *parts: Predicate) -> Predicate:
+        """The parts joined, with nested joins of the same kind flattened."""
         flat: list[Predicate] = []
         for part in parts:
-            flat.extend(part.parts if type(part) is cls else (part,))
+            flat.extend(part.parts if isinstance(part, cls) else (part,))
         _check_types(flat)
-        return cls(tuple(flat))
+        return cls(tuple(flat))  # type: ignore[call-arg]
 
     def fields(self) -> frozenset[str]:
         return frozenset().union(*(part.fields() for part in self.parts))
-
-    def _test(self) -> Test:
-        tests = [part._test() for part in self.parts]
-        return lambda record: all(test(record) for test in tests)
 
     def __repr__(self) -> str:
         return f" {self.symbol} ".join(_grouped(part, self) for part in self.parts)
 
 
 @attrs.frozen(repr=False)
-class Or(And):
+class And(_Junction):
+    """Every part holds."""
+
+    parts: tuple[Predicate, ...]
+    symbol: ClassVar[str] = "&"
+
+    def _test(self) -> Test:
+        tests = [part._test() for part in self.parts]
+        return lambda record: all(test(record) for test in tests)
+
+
+@attrs.frozen(repr=False)
+class Or(_Junction):
     """At least one part holds."""
 
+    parts: tuple[Predicate, ...]
     symbol: ClassVar[str] = "|"
 
     def _test(self) -> Test:
@@ -580,7 +594,7 @@ class Or(And):
 
 def _grouped(part: Predicate, parent: Predicate) -> str:
     text = repr(part)
-    if isinstance(part, And) and type(part) is not type(parent):
+    if isinstance(part, _Junction) and type(part) is not type(parent):
         return f"({text})"
     if isinstance(part, Compare):
         return f"({text})"
@@ -737,7 +751,13 @@ class _Fields:
 F = _Fields()
 
 
-# -- use by the query layer ----------------------------------------------------------
+# -- use by the query layer and the planner ------------------------------------------
+
+
+def field_kind(name: str) -> str:
+    """What a field holds: ``protocol``, ``family``, ``state``, ``address``, ``port``,
+    ``int``, ``text``, ``bool``, ``network``, ``flags`` or ``pids``."""
+    return _spec(name).kind
 
 
 def check_applies(where: Any, record_type: type) -> None:
@@ -745,39 +765,3 @@ def check_applies(where: Any, record_type: type) -> None:
     if isinstance(where, Predicate) and record_type not in where.record_types:
         missing = sorted(name for name in where.fields() if record_type not in _spec(name).records)
         raise FilterError(f"{record_type.__name__} records have no field {', '.join(missing)}")
-
-
-def conjuncts(where: Predicate) -> tuple[Predicate, ...]:
-    return where.parts if type(where) is And else (where,)
-
-
-def process_free_part(where: Predicate) -> Predicate | None:
-    """The conjuncts of ``where`` that do not read process fields, or None."""
-    if not where.fields() & _PROCESS_FIELDS:
-        return where
-    parts = [part for part in conjuncts(where) if not part.fields() & _PROCESS_FIELDS]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else And(tuple(parts))
-
-
-@attrs.frozen
-class _TableProbe:
-    protocol: Protocol
-    family: socket.AddressFamily
-
-
-def possible_tables(
-    where: Predicate, tables: Iterable[tuple[Protocol, socket.AddressFamily]]
-) -> frozenset[tuple[Protocol, socket.AddressFamily]]:
-    """The socket tables a row matching ``where`` can come from.
-
-    Every conjunct that reads only ``protocol`` and ``family`` is evaluated on each table,
-    so ``F.protocol == "tcp"`` keeps no UDP file from being read.
-    """
-    deciding = [part for part in conjuncts(where) if part.fields() <= {"protocol", "family"}]
-    return frozenset(
-        table
-        for table in tables
-        if all(part(_TableProbe(protocol=table[0], family=table[1])) for part in deciding)
-    )

@@ -4,8 +4,10 @@ query layer (``kind=``) and for the backends (what they list, what psutil is ask
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
+from types import MappingProxyType
 
-from .._model import Protocol
+from ._model import Protocol
 
 __all__ = ["KINDS", "SocketTable"]
 
@@ -27,22 +29,24 @@ UNIX: SocketTable = (Protocol.UNIX, socket.AddressFamily.AF_UNIX)
 
 # psutil's kind names (net_connections) plus udplite and raw. "inet" is TCP and UDP over
 # IPv4 and IPv6, as in psutil; "all" is every socket table.
-KINDS: dict[str, frozenset[SocketTable]] = {
-    "tcp4": frozenset({TCP4}),
-    "tcp6": frozenset({TCP6}),
-    "tcp": frozenset({TCP4, TCP6}),
-    "udp4": frozenset({UDP4}),
-    "udp6": frozenset({UDP6}),
-    "udp": frozenset({UDP4, UDP6}),
-    "udplite4": frozenset({UDPLITE4}),
-    "udplite6": frozenset({UDPLITE6}),
-    "udplite": frozenset({UDPLITE4, UDPLITE6}),
-    "raw4": frozenset({RAW4}),
-    "raw6": frozenset({RAW6}),
-    "raw": frozenset({RAW4, RAW6}),
-    "inet4": frozenset({TCP4, UDP4}),
-    "inet6": frozenset({TCP6, UDP6}),
-    "inet": frozenset({TCP4, TCP6, UDP4, UDP6}),
-    "unix": frozenset({UNIX}),
-    "all": frozenset({TCP4, TCP6, UDP4, UDP6, UDPLITE4, UDPLITE6, RAW4, RAW6, UNIX}),
-}
+KINDS: Mapping[str, frozenset[SocketTable]] = MappingProxyType(
+    {
+        "tcp4": frozenset({TCP4}),
+        "tcp6": frozenset({TCP6}),
+        "tcp": frozenset({TCP4, TCP6}),
+        "udp4": frozenset({UDP4}),
+        "udp6": frozenset({UDP6}),
+        "udp": frozenset({UDP4, UDP6}),
+        "udplite4": frozenset({UDPLITE4}),
+        "udplite6": frozenset({UDPLITE6}),
+        "udplite": frozenset({UDPLITE4, UDPLITE6}),
+        "raw4": frozenset({RAW4}),
+        "raw6": frozenset({RAW6}),
+        "raw": frozenset({RAW4, RAW6}),
+        "inet4": frozenset({TCP4, UDP4}),
+        "inet6": frozenset({TCP6, UDP6}),
+        "inet": frozenset({TCP4, TCP6, UDP4, UDP6}),
+        "unix": frozenset({UNIX}),
+        "all": frozenset({TCP4, TCP6, UDP4, UDP6, UDPLITE4, UDPLITE6, RAW4, RAW6, UNIX}),
+    }
+)
