@@ -6,15 +6,13 @@
 
 The query functions return a :class:`Table` of frozen records (:class:`Connection`,
 :class:`Route`, :class:`InterfaceStats`, :class:`ProtocolStats`). Parsers live in
-:mod:`netstatlib.parsers`, backends in :mod:`netstatlib.backends`.
+:mod:`netstatlib.parsers`, backends in :mod:`netstatlib.backends`, filters (predicates,
+the ss language, query planning) in :mod:`netstatlib.filters`.
 """
 
-from __future__ import annotations
+import typing as _typing
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-from . import audits
+from . import audits, backends, filters, parsers
 from ._errors import (
     AccessDeniedError,
     CommandError,
@@ -38,7 +36,6 @@ from ._model import (
     RouteFlags,
     TcpState,
 )
-from ._predicates import F, Field, Predicate
 from ._query import (
     KINDS,
     connections,
@@ -47,10 +44,11 @@ from ._query import (
     protocol_stats,
     routes,
 )
-from ._ssfilter import compile_filter
 from ._table import Table
+from ._version import __version__
+from .filters import F, Field, Predicate, compile_filter
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._capture import (
         CaptureManifest,
         capture_linux,
@@ -60,31 +58,6 @@ if TYPE_CHECKING:
         windows_capture_runner,
     )
     from ._resolve import NameCache, resolve_names
-
-# Captures and name resolution load on first use: a program that only queries does not
-# pay for their imports (tempfile, json, threading, ...: about 10 ms at start-up).
-_LAZY = {
-    "CaptureManifest": "._capture",
-    "capture_linux": "._capture",
-    "capture_windows": "._capture",
-    "open_capture": "._capture",
-    "read_manifest": "._capture",
-    "windows_capture_runner": "._capture",
-    "NameCache": "._resolve",
-    "resolve_names": "._resolve",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-__version__ = "0.1.0"
 
 __all__ = [
     "KINDS",
@@ -115,16 +88,67 @@ __all__ = [
     "UsageError",
     "__version__",
     "audits",
+    "backends",
     "capture_linux",
     "capture_windows",
     "compile_filter",
     "connections",
+    "filters",
     "interface_stats",
     "listening",
     "open_capture",
+    "parsers",
     "protocol_stats",
     "read_manifest",
     "resolve_names",
     "routes",
     "windows_capture_runner",
 ]
+
+# Captures and name resolution load on first use: a program that only queries does not
+# pay for their imports (threading, queue, ..., and the capture writer).
+_LAZY = frozenset(
+    {
+        "CaptureManifest",
+        "capture_linux",
+        "capture_windows",
+        "open_capture",
+        "read_manifest",
+        "windows_capture_runner",
+        "NameCache",
+        "resolve_names",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in ("NameCache", "resolve_names"):
+        from ._resolve import NameCache, resolve_names
+
+        loaded: dict[str, object] = {"NameCache": NameCache, "resolve_names": resolve_names}
+    else:
+        from ._capture import (
+            CaptureManifest,
+            capture_linux,
+            capture_windows,
+            open_capture,
+            read_manifest,
+            windows_capture_runner,
+        )
+
+        loaded = {
+            "CaptureManifest": CaptureManifest,
+            "capture_linux": capture_linux,
+            "capture_windows": capture_windows,
+            "open_capture": open_capture,
+            "read_manifest": read_manifest,
+            "windows_capture_runner": windows_capture_runner,
+        }
+    globals().update(loaded)
+    return loaded[name]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -44,13 +44,12 @@ from ._model import (
     Route,
     TcpState,
 )
-from ._predicates import Predicate
 from ._query import connections, interface_stats, listening, protocol_stats, routes
 from ._resolve import NameCache, resolve_names
-from ._ssfilter import compile_filter
 from ._table import Table, route_flag_letters, safe_text
 from .backends._base import Backend
-from .backends._select import BACKEND_NAMES, get_backend
+from .backends._registry import BACKEND_NAMES, get_backend
+from .filters import Predicate, compile_filter
 
 __all__ = ["CommandLineError", "Options", "main", "parse_args", "render"]
 

@@ -1,7 +1,10 @@
 """The query functions: what ``import netstatlib`` is for.
 
 Each function resolves the backend, asks it for exactly the data the query needs, applies
-the caller's ``where`` predicate and returns a :class:`~netstatlib.Table`.
+the caller's ``where`` predicate and returns a :class:`~netstatlib.Table`. A socket query
+is planned once into a :class:`~netstatlib.backends.SocketQuery`, which the backend uses
+as far as it can; what comes back is checked against the whole query again, so a backend
+that ignores every hint is slower, never wrong.
 """
 
 from __future__ import annotations
@@ -12,18 +15,14 @@ from typing import Any, TypeVar
 
 from ._errors import FilterError, UsageError
 from ._model import Connection, InterfaceStats, ProtocolStats, Route
-from ._predicates import (
-    FAMILY_ALIASES,
-    Predicate,
-    check_applies,
-    possible_tables,
-    process_free_part,
-)
-from ._ssfilter import compile_filter
 from ._table import Table
+from ._tables import KINDS, SocketTable
 from .backends._base import Backend
-from .backends._select import get_backend
-from .backends._tables import KINDS, SocketTable
+from .backends._registry import get_backend
+from .backends._socket_query import SocketQuery
+from .filters import Predicate, compile_filter
+from .filters._predicates import check_applies
+from .filters._values import FAMILY_ALIASES
 
 __all__ = [
     "KINDS",
@@ -87,40 +86,22 @@ def _filtered(rows: Iterable[R], where: Callable[[R], object] | None) -> Table[R
     return Table(row for row in rows if where(row))
 
 
-def _both(
-    first: Callable[[Connection], bool] | None, second: Callable[[Connection], bool] | None
-) -> Callable[[Connection], bool] | None:
-    if first is None or second is None:
-        return first or second
-    return lambda row: first(row) and second(row)
-
-
 def _socket_query(
     kind: str | Iterable[str],
     where: Where[Connection],
     processes: bool,
     backend: Backend | str | None,
-    keep: Callable[[Connection], bool] | None,
+    listening: bool,
 ) -> Table[Connection]:
     tables = resolve_kind(kind)
     if isinstance(where, str):
         where = compile_filter(where)
-    test = _check_where(where, Connection)
+    _check_where(where, Connection)
     source = get_backend(backend)
-    if isinstance(where, Predicate):
-        # Hand down what the backend can use early: tables that cannot match are not
-        # read, and rows failing the process-free part are dropped before any process
-        # is looked up. What is left (process fields) is tested on the finished rows.
-        tables = possible_tables(where, tables)
-        early = process_free_part(where)
-        if early is not None:
-            keep = _both(keep, early.compile())
-            if early is where:
-                test = None
-        if not tables:
-            return Table()
-    rows = source.connections(tables, processes=bool(processes), keep=keep)
-    return _filtered(rows, test)
+    query = SocketQuery.plan(tables, where=where, processes=processes, listening=listening)
+    if query.matches_nothing:
+        return Table()
+    return Table(query.select(source.connections(query)))
 
 
 def connections(
@@ -138,11 +119,7 @@ def connections(
     which it returns true. With ``processes=False`` no process is looked up (faster;
     ``pids`` and ``process`` are ``None``). ``backend`` is a backend name or object.
     """
-    return _socket_query(kind, where, processes, backend, keep=None)
-
-
-def _is_listening(row: Connection) -> bool:
-    return row.is_listening
+    return _socket_query(kind, where, processes, backend, listening=False)
 
 
 def listening(
@@ -157,7 +134,7 @@ def listening(
 
     Arguments as for :func:`connections`; processes are looked up only for listeners.
     """
-    return _socket_query(kind, where, processes, backend, keep=_is_listening)
+    return _socket_query(kind, where, processes, backend, listening=True)
 
 
 def _resolve_family(family: Any) -> socket.AddressFamily | None:
@@ -186,7 +163,10 @@ def routes(
     """
     resolved = _resolve_family(family)
     test = _check_where(where, Route)
-    return _filtered(get_backend(backend).routes(resolved), test)
+    rows = get_backend(backend).routes(resolved)
+    if resolved is not None:  # a backend may return both families: keep the one asked for
+        rows = [row for row in rows if row.family == resolved]
+    return _filtered(rows, test)
 
 
 def interface_stats(

@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ._model import Connection, TcpState
-from ._predicates import F, Predicate
 from ._query import connections
 from .backends._base import Backend
+from .filters import F, Predicate
 
 __all__ = [
     "HALF_OPEN",

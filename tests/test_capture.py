@@ -1,4 +1,4 @@
-"""Captures (netstatlib/_capture.py) written from and compared with copies of /proc and
+"""Captures (netstatlib/_capture.py, the format in _capture_format.py) written from and compared with copies of /proc and
 recorded Windows outputs: no root, no network, nothing run.
 
 A Linux source here is a folder laid out like /proc: ``net/`` from a fixture scenario
@@ -26,23 +26,21 @@ import pytest
 
 import netstatlib
 from netstatlib import (
+    CaptureManifest,
     CommandTimeoutError,
     NetstatError,
     ParseError,
     SourceNotFoundError,
     UnsupportedError,
     UsageError,
-    _capture,
-)
-from netstatlib._capture import (
-    CaptureManifest,
+    _capture_format,
     capture_linux,
     capture_windows,
     open_capture,
     read_manifest,
     windows_capture_runner,
 )
-from netstatlib.backends import SOCKET_FILES, LinuxProcfs, WindowsNetstat, _windows
+from netstatlib.backends import SOCKET_FILES, LinuxProcfs, SocketQuery, WindowsNetstat, _windows
 from netstatlib.backends._linux import NET_FILES
 from netstatlib.parsers import procfs
 from netstatlib.parsers import windows as win_parsers
@@ -70,7 +68,8 @@ def make_proc(
         if name not in without and (LINUX / scenario / name).exists():
             shutil.copyfile(LINUX / scenario / name, net / name)
     tables = {table for table, (name, _) in SOCKET_FILES.items() if (net / name).exists()}
-    inodes = sorted({row.inode for row in LinuxProcfs(folder).connections(tables) if row.inode})
+    query = SocketQuery(tables=tables)
+    inodes = sorted({row.inode for row in LinuxProcfs(folder).connections(query) if row.inode})
     for number in range(owners):
         pid = 100 + number
         fd = folder / str(pid) / "fd"
@@ -317,7 +316,7 @@ def test_a_failure_mid_write_leaves_neither_capture_nor_temporary_folder(
 ) -> None:
     source, _ = make_proc(tmp_path / "proc", "sockets")
     written: list[str] = []
-    real = _capture._write_file
+    real = _capture_format._write_file
 
     def failing(path: str, data: bytes) -> None:
         if path.endswith(os.sep + "dev"):
@@ -325,7 +324,7 @@ def test_a_failure_mid_write_leaves_neither_capture_nor_temporary_folder(
         real(path, data)
         written.append(path)
 
-    monkeypatch.setattr(_capture, "_write_file", failing)
+    monkeypatch.setattr(_capture_format, "_write_file", failing)
     expected = NetstatError if isinstance(error, OSError) else KeyboardInterrupt
     with pytest.raises(expected):
         capture_linux(tmp_path / "cap", root=source)
@@ -340,13 +339,13 @@ def test_a_reader_never_sees_a_half_written_capture(
     """While files are written, the target does not exist; only a hidden sibling does."""
     source, _ = make_proc(tmp_path / "proc", "sockets")
     seen: list[tuple[bool, list[str]]] = []
-    real = _capture._write_file
+    real = _capture_format._write_file
 
     def watching(path: str, data: bytes) -> None:
         seen.append(((tmp_path / "cap").exists(), hidden_leftovers(tmp_path)))
         real(path, data)
 
-    monkeypatch.setattr(_capture, "_write_file", watching)
+    monkeypatch.setattr(_capture_format, "_write_file", watching)
     capture_linux(tmp_path / "cap", root=source)
     assert seen and all(exists is False for exists, _ in seen)
     assert all(len(hidden) == 1 and hidden[0].startswith(".cap.tmp-") for _, hidden in seen)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import netstatlib
-from netstatlib import SourceNotFoundError, TcpState, UnsupportedError, UsageError
+from netstatlib import F, SourceNotFoundError, TcpState, UnsupportedError, UsageError
 from netstatlib.backends import Backend, CapturedText, LinuxProcfs
 from netstatlib.parsers import windows
 
@@ -44,9 +47,60 @@ def test_linux_text_answers_like_the_same_files_read_by_linuxprocfs(tmp_path: Pa
         assert netstatlib.routes(family="inet", backend=backend) == netstatlib.routes(
             family="inet", backend=direct
         )
-        folder = backend.folder
-        assert os.path.isdir(folder)
-    assert not os.path.exists(folder)  # closed: the temporary folder is gone
+
+
+class NoWrites:
+    """Fails any attempt to create, write or remove a file or folder."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real_open = builtins.open
+        real_os_open = os.open
+
+        def guarded_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            if any(flag in mode for flag in "wxa+"):
+                raise AssertionError(f"wrote {file!r}")
+            return real_open(file, mode, *args, **kwargs)
+
+        def guarded_os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+                raise AssertionError(f"opened {path!r} for writing")
+            return real_os_open(path, flags, *args, **kwargs)
+
+        def refused(*args: Any, **kwargs: Any) -> None:
+            raise AssertionError(f"touched the disk: {args!r}")
+
+        monkeypatch.setattr(builtins, "open", guarded_open)
+        monkeypatch.setattr(os, "open", guarded_os_open)
+        for name in ("mkdir", "makedirs", "remove", "unlink", "rmdir", "rename", "symlink"):
+            monkeypatch.setattr(os, name, refused)
+        monkeypatch.setattr(tempfile, "mkdtemp", refused)
+        monkeypatch.setattr(tempfile, "mkstemp", refused)
+
+
+def test_every_query_is_answered_with_nothing_written_to_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    linux = {name: Path(content).read_bytes() if isinstance(content, Path) else content
+             for name, content in linux_files().items()}  # fmt: skip
+    linux["net/snmp"] = (LINUX / "snmp").read_bytes()
+    tcp = (LINUX / "tcp").read_text()
+    inode = int(tcp.splitlines()[1].split()[9])
+    linux["processes.json"] = json.dumps(
+        {"processes": [{"pid": 812, "name": "sshd", "sockets": [inode]}]}
+    ).encode()
+    ano = (WINDOWS / "connections" / "win10_en_netstat-ano.txt").read_bytes()
+    stats = (WINDOWS / "stats" / "win10_en_netstat-s_utf16le.txt").read_bytes()
+    NoWrites(monkeypatch)
+    with CapturedText(linux) as backend:
+        owned = netstatlib.connections("all", backend=backend, where=F.pid == 812)
+        assert [row.process for row in owned] == ["sshd"]
+        assert netstatlib.listening("all", backend=backend)
+        assert netstatlib.routes(backend=backend)
+        assert netstatlib.interface_stats(backend=backend)
+        assert netstatlib.protocol_stats(backend=backend)
+    with CapturedText({"netstat-ano.txt": ano, "netstat-s.txt": stats}) as backend:
+        assert netstatlib.connections(backend=backend)
+        assert netstatlib.protocol_stats(backend=backend)
 
 
 def test_a_process_map_names_the_owners() -> None:
@@ -83,7 +137,18 @@ def test_windows_outputs() -> None:
 
 @pytest.mark.parametrize(
     "files",
-    [{}, {"../tcp": ""}, {"net//tcp": ""}, {"net/tcp": 42}, {"": "x"}, {42: "x"}],
+    [
+        {},
+        {"../tcp": ""},
+        {"net//tcp": ""},
+        {"net/tcp": 42},
+        {"": "x"},
+        {42: "x"},
+        {"net/tcp": "\udcff\ud800"},  # a lone surrogate that is no escaped byte
+        {"net/tcp": Path("/nonexistent/tcp")},
+        {"net/tcp": "", "net\\tcp": ""},  # the same file twice
+        {"net/tcp\0": ""},
+    ],
 )
 def test_bad_input_is_a_usage_error(files: dict[str, object]) -> None:
     with pytest.raises(UsageError):

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ from netstatlib._cli import (
     main,
     parse_args,
 )
-from netstatlib.backends import CapturedText
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COUNTERS = FIXTURES / "linux" / "counters"
@@ -144,15 +143,28 @@ def linux_files() -> dict[str, str | bytes | os.PathLike[str]]:
     return files
 
 
+def write_folder(folder: Path, files: dict[str, str | bytes | os.PathLike[str]]) -> str:
+    """The files of a capture folder written out, as ``--root`` reads them."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(Path(content).read_bytes())
+    return str(folder)
+
+
 @pytest.fixture(scope="module")
-def capture() -> Iterator[str]:
+def capture(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A Linux capture folder holding the sockets above (read with ``--root``)."""
-    with CapturedText(linux_files()) as backend:
-        yield backend.folder
+    return write_folder(tmp_path_factory.mktemp("capture"), linux_files())
 
 
 @pytest.fixture(scope="module")
-def windows_capture() -> Iterator[str]:
+def windows_capture(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A folder of saved Windows outputs (``netstat -ano``, ``-rn``, ``-e``, ``-s``)."""
     files: dict[str, str | bytes | os.PathLike[str]] = {
         "netstat-ano.txt": WINDOWS / "connections" / "win10_en_netstat-ano.txt",
@@ -160,8 +172,7 @@ def windows_capture() -> Iterator[str]:
         "netstat-e.txt": WINDOWS / "stats" / "win10_en_netstat-e_lf.txt",
         "netstat-s.txt": WINDOWS / "stats" / "win10_en_netstat-s_utf16le.txt",
     }
-    with CapturedText(files) as backend:
-        yield backend.folder
+    return write_folder(tmp_path_factory.mktemp("windows-capture"), files)
 
 
 Run = Callable[..., tuple[int, str, str]]
@@ -876,20 +887,20 @@ def test_a_missing_root_is_one_line_and_status_1(run: Run, tmp_path: Path) -> No
     assert err == f"netstatlib: {tmp_path / 'nowhere'} is not a folder\n"
 
 
-def test_an_unsupported_query_gives_the_library_message(run: Run) -> None:
+def test_an_unsupported_query_gives_the_library_message(run: Run, tmp_path: Path) -> None:
     ano = WINDOWS / "connections" / "win10_en_netstat-ano.txt"
-    with CapturedText({"netstat-ano.txt": ano}) as backend:
-        status, out, err = run("-r", "--root", backend.folder)
-        assert (status, out) == (1, "")
-        assert err.startswith("netstatlib: ") and "netstat -rn" in err and err.count("\n") == 1
-        status, _, err = run("--unix", "--root", backend.folder)
-        assert status == 1 and "TCP and UDP sockets only" in err
+    folder = write_folder(tmp_path, {"netstat-ano.txt": ano})
+    status, out, err = run("-r", "--root", folder)
+    assert (status, out) == (1, "")
+    assert err.startswith("netstatlib: ") and "netstat -rn" in err and err.count("\n") == 1
+    status, _, err = run("--unix", "--root", folder)
+    assert status == 1 and "TCP and UDP sockets only" in err
 
 
-def test_a_parse_error_is_one_escaped_line(run: Run) -> None:
+def test_a_parse_error_is_one_escaped_line(run: Run, tmp_path: Path) -> None:
     bad = TCP_HEADER + "\n   0: not\x1b[2J a row\nsecond line\n"
-    with CapturedText({"net/tcp": bad, "net/tcp6": _table()}) as backend:
-        status, out, err = run("-an", "-p", "tcp", "--root", backend.folder)
+    folder = write_folder(tmp_path, {"net/tcp": bad, "net/tcp6": _table()})
+    status, out, err = run("-an", "-p", "tcp", "--root", folder)
     assert (status, out) == (1, "")
     assert err.startswith("netstatlib: ") and err.count("\n") == 1 and "\x1b" not in err
 

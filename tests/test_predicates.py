@@ -196,10 +196,11 @@ class Recording(LinuxProcfs):
     read: list[str]
     owners_asked: int = 0
 
-    def connections(self, tables, *, processes=True, keep=None):  # type: ignore[no-untyped-def]
+    def connections(self, query):  # type: ignore[no-untyped-def]
+        tables = query.tables
         self.read = sorted(f"{p.value}{'6' if f == socket.AF_INET6 else ''}" for p, f in tables)
-        self.kept = keep
-        return super().connections(tables, processes=processes, keep=keep)
+        self.kept = query.early_test()
+        return super().connections(query)
 
     def socket_owners(self, inodes=None):  # type: ignore[no-untyped-def]
         self.owners_asked += 1

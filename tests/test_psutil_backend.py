@@ -27,7 +27,7 @@ from netstatlib import (
     TcpState,
     UnsupportedError,
 )
-from netstatlib.backends import Backend
+from netstatlib.backends import Backend, SocketQuery
 from netstatlib.backends._psutil import Psutil
 
 try:  # psutil >= 7 keeps its namedtuples in psutil._ntuples, older ones in psutil._common
@@ -141,9 +141,28 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakePsutil:
     return FakePsutil(monkeypatch)
 
 
-def conns(fake: FakePsutil, *rows: Any, tables: Any = ALL, **kwargs: Any) -> list[Connection]:
+class EarlyTestQuery(SocketQuery):
+    """A query whose early test is a given callable (to watch what it is shown)."""
+
+    __slots__ = ("_early",)
+
+    def early_test(self) -> Any:
+        return self._early
+
+
+def conns(
+    fake: FakePsutil,
+    *rows: Any,
+    tables: Any = ALL,
+    processes: bool = True,
+    keep: Any = None,
+) -> list[Connection]:
     fake.rows = list(rows)
-    return Psutil().connections(tables, **kwargs)
+    query = SocketQuery(tables=tables, processes=processes)
+    if keep is not None:
+        query = EarlyTestQuery(tables=tables, processes=processes)
+        object.__setattr__(query, "_early", keep)
+    return Psutil().connections(query)
 
 
 # -- shape ------------------------------------------------------------------------------

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+import types
+
+import pytest
 
 import netstatlib
 
@@ -36,13 +40,16 @@ DOCUMENTED = {
     "UsageError",
     "__version__",
     "audits",
+    "backends",
     "capture_linux",
     "capture_windows",
     "compile_filter",
     "connections",
+    "filters",
     "interface_stats",
     "listening",
     "open_capture",
+    "parsers",
     "protocol_stats",
     "read_manifest",
     "resolve_names",
@@ -56,14 +63,60 @@ def test_all_is_exactly_the_documented_names() -> None:
     assert len(netstatlib.__all__) == len(DOCUMENTED)
 
 
+# Public modules of the package: importable by name, listed in __all__ where the package
+# itself imports them.
+SUBMODULES = {"audits", "backends", "cli", "filters", "parsers"}
+
+
+def public_names(module: types.ModuleType) -> set[str]:
+    """Every name a module shows without an underscore, lazily loaded ones included, as
+    httpx's tests/test_exported_members.py derives them (and not from a list)."""
+    names = {name for name in vars(module) if not name.startswith("_")}
+    names |= {name for name in dir(module) if not name.startswith("_")}
+    for name in list(names):
+        getattr(module, name)  # a lazy name must load
+    return names
+
+
+def test_every_public_name_is_exported_and_nothing_leaks() -> None:
+    # Load everything first: lazy names and submodules become attributes of the package.
+    for name in netstatlib.__all__:
+        getattr(netstatlib, name)
+    importlib.import_module("netstatlib.cli")
+
+    shown = public_names(netstatlib)
+    leaked = shown - set(netstatlib.__all__) - SUBMODULES
+    assert leaked == set()  # e.g. importlib, Any, TYPE_CHECKING, annotations
+    assert set(netstatlib.__all__) - {"__version__"} <= shown
+    assert sorted(dir(netstatlib)) == dir(netstatlib)
+    assert {"capture_linux", "resolve_names", "NameCache"} <= set(dir(netstatlib))
+
+
+@pytest.mark.parametrize("name", ["backends", "filters", "parsers", "parsers.windows"])
+def test_public_subpackages_export_exactly_their_names(name: str) -> None:
+    module = importlib.import_module(f"netstatlib.{name}")
+    shown = public_names(module)
+    modules = {n for n in shown if isinstance(getattr(module, n), types.ModuleType)}
+    assert shown - modules == set(module.__all__) - modules, name
+
+
 def test_every_exported_name_exists_and_lives_in_a_private_module() -> None:
     for name in netstatlib.__all__:
         value = getattr(netstatlib, name)
         module = getattr(value, "__module__", None)
-        if name in ("__version__", "F", "audits") or isinstance(value, dict):
+        if name in ("__version__", "F", *SUBMODULES) or isinstance(value, dict):
             continue
         if module is not None:
-            assert module.startswith("netstatlib._"), (name, module)
+            assert module.startswith(("netstatlib._", "netstatlib.filters._")), (name, module)
+
+
+def test_kinds_cannot_be_changed() -> None:
+    with pytest.raises(TypeError):
+        netstatlib.KINDS["tcp"] = frozenset()  # type: ignore[index]
+    assert (
+        netstatlib.KINDS["tcp"]
+        == netstatlib.backends.SocketQuery.plan(netstatlib.KINDS["tcp"]).tables
+    )
 
 
 def test_backends_and_parsers_public_names() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import netstatlib
-from netstatlib import Protocol, TcpState, UsageError
-from netstatlib.backends import LinuxProcfs, get_backend
+from netstatlib import F, Protocol, TcpState, UsageError
+from netstatlib.backends import LinuxProcfs, SocketQuery, get_backend
 from netstatlib.parsers import procfs
 
 TCP = """\
@@ -350,7 +350,7 @@ def test_no_walk_when_no_row_survives_or_has_an_owner(tmp_path: Path) -> None:
     assert time_wait[0].pids == ()
     only_time_wait = LinuxProcfs(root=write_proc(tmp_path / "q", {"tcp": TCP}))
     rows = only_time_wait.connections(
-        {(Protocol.TCP, socket.AF_INET)}, keep=lambda row: row.inode is None
+        SocketQuery.plan({(Protocol.TCP, socket.AF_INET)}, where=F.inode.is_missing())
     )
     assert [row.pids for row in rows] == [()]  # no inode: no owner, and no walk needed
 

@@ -6,16 +6,20 @@ for tests of code that embeds netstatlib). :func:`default_backend` picks the one
 machine (``NETSTATLIB_BACKEND`` overrides it), :func:`get_backend` resolves the
 ``backend=`` argument of every query function and :func:`available` reports what each
 built-in backend answers and whether it can run here.
+
+A socket query reaches a backend as a :class:`SocketQuery`; files reach the backends
+that read them through a :class:`Source` (:class:`FolderSource`, :class:`MemorySource`).
 """
 
-from __future__ import annotations
+import typing as _typing
 
-from typing import TYPE_CHECKING, Any
-
-from ._base import Backend, SocketTable
+from .._capture_format import LinkAttributes
+from .._sources import FolderSource, MemorySource, Source
+from .._tables import SocketTable
+from ._base import Backend
 from ._capabilities import QUERIES, Capabilities
-from ._linux import NET_FILES, SOCKET_FILES, LinkAttributes, LinuxProcfs
-from ._select import (
+from ._linux import NET_FILES, SOCKET_FILES, LinuxProcfs
+from ._registry import (
     BACKEND_NAMES,
     ENVIRONMENT_VARIABLE,
     BackendInfo,
@@ -23,15 +27,18 @@ from ._select import (
     default_backend,
     get_backend,
 )
+from ._registry import BACKENDS as _BACKENDS
+from ._socket_query import HINTS, SocketQuery
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._captured import CapturedText
     from ._psutil import Psutil
-    from ._windows import WindowsNetstat
+    from ._windows import Runner, WindowsNetstat
 
 __all__ = [
     "BACKEND_NAMES",
     "ENVIRONMENT_VARIABLE",
+    "HINTS",
     "NET_FILES",
     "QUERIES",
     "SOCKET_FILES",
@@ -39,10 +46,15 @@ __all__ = [
     "BackendInfo",
     "Capabilities",
     "CapturedText",
+    "FolderSource",
     "LinkAttributes",
     "LinuxProcfs",
+    "MemorySource",
     "Psutil",
+    "Runner",
+    "SocketQuery",
     "SocketTable",
+    "Source",
     "WindowsNetstat",
     "available",
     "default_backend",
@@ -50,20 +62,23 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # WindowsNetstat (with the Windows parsers and subprocess behind it), Psutil (with
-    # psutil) and CapturedText (with tempfile) are imported on first use, so that
-    # `import netstatlib` pays for none of them.
-    if name == "WindowsNetstat":
-        from ._windows import WindowsNetstat
+def __getattr__(name: str) -> object:
+    # The classes of the backends in the table of backends (WindowsNetstat, with the
+    # Windows parsers and subprocess behind it; Psutil, with psutil) and CapturedText are
+    # imported on first use, so that `import netstatlib` pays for none of them.
+    for entry in _BACKENDS:
+        if entry.class_name == name:
+            return entry.load()
+    if name == "Runner":
+        from ._windows import Runner
 
-        return WindowsNetstat
+        return Runner
     if name == "CapturedText":
         from ._captured import CapturedText
 
         return CapturedText
-    if name == "Psutil":
-        from ._psutil import Psutil
-
-        return Psutil
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Collection
 from typing import Protocol as TypingProtocol
 from typing import runtime_checkable
 
 from .._model import Connection, InterfaceStats, ProtocolStats, Route
+from .._tables import SocketTable
 from ._capabilities import Capabilities
-from ._tables import SocketTable
+from ._socket_query import SocketQuery
 
 __all__ = ["Backend", "SocketTable"]
 
@@ -18,10 +18,13 @@ __all__ = ["Backend", "SocketTable"]
 class Backend(TypingProtocol):
     """A source of records. The query functions call these methods and filter the result.
 
-    ``connections`` receives the socket tables the query needs (so that nothing else is
-    read) and a ``keep`` predicate that does not depend on processes, to apply before
-    looking processes up. A backend that cannot answer a query raises
-    :class:`~netstatlib.UnsupportedError` saying why and what to use instead.
+    ``connections`` receives the :class:`~netstatlib.backends.SocketQuery` of the call:
+    the socket tables to list, whether owners are wanted, and hints a backend may use
+    (states, the process-free part of the filter, port and address conditions). The
+    query layer applies the query again to what comes back, so a backend returns at
+    least the rows the query keeps and may return more. A backend that cannot answer a
+    query raises :class:`~netstatlib.UnsupportedError` saying why and what to use
+    instead.
     """
 
     @property
@@ -31,16 +34,10 @@ class Backend(TypingProtocol):
 
     @property
     def capabilities(self) -> Capabilities:
-        """What this backend answers: queries, socket tables, fields."""
+        """What this backend answers: queries, socket tables, fields, hints honoured."""
         ...
 
-    def connections(
-        self,
-        tables: Collection[SocketTable],
-        *,
-        processes: bool = True,
-        keep: Callable[[Connection], bool] | None = None,
-    ) -> list[Connection]: ...
+    def connections(self, query: SocketQuery) -> list[Connection]: ...
 
     def routes(self, family: socket.AddressFamily | None = None) -> list[Route]: ...
 

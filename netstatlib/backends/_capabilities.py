@@ -11,8 +11,10 @@ from collections.abc import Iterable
 
 import attrs
 
+from .._errors import UsageError
 from .._model import Connection, InterfaceStats, ProtocolStats, Route
-from ._tables import SocketTable
+from .._tables import SocketTable
+from ._socket_query import HINTS
 
 __all__ = ["QUERIES", "RECORD_TYPES", "Capabilities", "all_fields"]
 
@@ -36,6 +38,14 @@ def _frozen_fields(value: dict[str, Iterable[str]]) -> dict[str, frozenset[str]]
     return {query: frozenset(names) for query, names in value.items()}
 
 
+def _known_hints(value: Iterable[str]) -> frozenset[str]:
+    hints = frozenset(value)
+    unknown = sorted(hints - set(HINTS))
+    if unknown:
+        raise UsageError(f"unknown hints {unknown}; hints are {', '.join(HINTS)}")
+    return hints
+
+
 @attrs.frozen(kw_only=True, hash=False)
 class Capabilities:
     """What a backend can answer.
@@ -48,12 +58,19 @@ class Capabilities:
     ``connections()`` can list, and ``processes`` says whether it can name the
     processes that own sockets. ``notes`` says, in a sentence or two, what is special
     about this source.
+
+    ``hints`` names what the backend does with a
+    :class:`~netstatlib.backends.SocketQuery` besides answering it (the keys of
+    :data:`~netstatlib.backends.HINTS`: ``tables``, ``states``, ``process_free``,
+    ``conditions``). It is a promise about speed, not about results: the query layer
+    re-applies the whole query to what any backend returns.
     """
 
     tables: frozenset[SocketTable] = attrs.field(converter=_frozen_tables)
     processes: bool
     fields: dict[str, frozenset[str]] = attrs.field(converter=_frozen_fields)
     notes: str = ""
+    hints: frozenset[str] = attrs.field(default=frozenset(), converter=_known_hints)
 
     @property
     def queries(self) -> tuple[str, ...]:

@@ -3,26 +3,47 @@
 Code that embeds netstatlib wants to test what it does with sockets, routes and counters
 without a live host: ``CapturedText`` takes the text of the files a capture folder holds
 (``docs/captures.md``) and answers every query from it through the real backends and
-parsers, as httpx's ``MockTransport`` answers requests without a network.
+parsers, as httpx's ``MockTransport`` answers requests without a network. Nothing is
+written to disk: the files are served from memory (a
+:class:`~netstatlib.backends.MemorySource`).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import tempfile
-import weakref
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 
 from .._errors import UsageError
 from .._model import Connection, InterfaceStats, ProtocolStats, Route
-from ._base import Backend, SocketTable
+from .._sources import MemorySource
+from ._base import Backend
 from ._capabilities import Capabilities
+from ._registry import open_capture_source
+from ._socket_query import SocketQuery
 
 __all__ = ["CapturedText"]
 
 Content = str | bytes | os.PathLike[str]
+
+_LABEL = "<captured text>"
+
+
+def _content(name: str, content: object) -> bytes:
+    if isinstance(content, str):
+        try:
+            return content.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"the text of {name!r} cannot be encoded: {exc}") from None
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, os.PathLike):
+        try:
+            with open(content, "rb") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read {os.fspath(content)!r} for {name!r}: {exc}") from None
+    raise UsageError(f"the content of {name!r} must be str, bytes or a path")
 
 
 class CapturedText:
@@ -40,10 +61,10 @@ class CapturedText:
 
     A query whose text is missing raises what the backend raises for a missing source
     (:class:`~netstatlib.SourceNotFoundError` for a required Linux file,
-    :class:`~netstatlib.UnsupportedError` for a Windows output). The text is written to
-    a private temporary folder, removed when the object is closed or collected, and read
-    by :func:`~netstatlib.open_capture`, so the records are exactly what a real capture
-    would give::
+    :class:`~netstatlib.UnsupportedError` for a Windows output). The text is held in
+    memory and read by the backend :func:`~netstatlib.open_capture` would choose for a
+    folder of the same files, so the records are exactly what a real capture would
+    give; nothing is written to disk::
 
         backend = CapturedText({"net/tcp": TCP_TEXT, "net/tcp6": ""})
         assert netstatlib.listening("tcp", backend=backend)[0].local.port == 22
@@ -52,44 +73,20 @@ class CapturedText:
     def __init__(self, files: Mapping[str, Content]) -> None:
         if not isinstance(files, Mapping) or not files:
             raise UsageError("CapturedText needs a mapping of file names to their text")
-        folder = tempfile.mkdtemp(prefix="netstatlib-captured-")
-        self._finalizer = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-        try:
-            for name, content in files.items():
-                self._write(folder, name, content)
-            from .._capture import open_capture
-
-            self._backend: Backend = open_capture(folder)
-        except BaseException:
-            self._finalizer()
-            raise
-        self.folder = folder
+        contents: dict[str, bytes] = {}
+        for name, content in files.items():
+            if not isinstance(name, str) or not name:
+                raise UsageError(f"not a file name of a capture folder: {name!r}")
+            path = name.replace("\\", "/")
+            if path in contents:
+                raise UsageError(f"{name!r} is given twice")
+            contents[path] = _content(name, content)
+        self.source = MemorySource(contents, name=_LABEL)
+        self._backend: Backend = open_capture_source(self.source)
         self.name = f"captured-{self._backend.name}"
 
-    @staticmethod
-    def _write(folder: str, name: str, content: Content) -> None:
-        if not isinstance(name, str) or not name:
-            raise UsageError(f"not a file name of a capture folder: {name!r}")
-        parts = name.replace("\\", "/").split("/")
-        if any(part in ("", ".", "..") for part in parts):
-            raise UsageError(f"not a file name of a capture folder: {name!r}")
-        if isinstance(content, str):
-            data = content.encode("utf-8", "surrogateescape")
-        elif isinstance(content, bytes):
-            data = content
-        elif isinstance(content, os.PathLike):
-            with open(content, "rb") as handle:
-                data = handle.read()
-        else:
-            raise UsageError(f"the content of {name!r} must be str, bytes or a path")
-        path = os.path.join(folder, *parts)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as handle:
-            handle.write(data)
-
     def close(self) -> None:
-        """Remove the temporary folder now (it is removed at collection otherwise)."""
-        self._finalizer()
+        """Nothing to release (the text is in memory); kept so that ``with`` works."""
 
     def __enter__(self) -> CapturedText:
         return self
@@ -104,14 +101,8 @@ class CapturedText:
     def capabilities(self) -> Capabilities:
         return self._backend.capabilities
 
-    def connections(
-        self,
-        tables: Collection[SocketTable],
-        *,
-        processes: bool = True,
-        keep: Callable[[Connection], bool] | None = None,
-    ) -> list[Connection]:
-        return self._backend.connections(tables, processes=processes, keep=keep)
+    def connections(self, query: SocketQuery) -> list[Connection]:
+        return self._backend.connections(query)
 
     def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
         return self._backend.routes(family)

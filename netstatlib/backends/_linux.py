@@ -1,29 +1,43 @@
-"""The Linux backend: reads ``/proc`` (and ``/sys/class/net``) and hands the text to the parsers."""
+"""The Linux backend: reads ``/proc`` (and ``/sys/class/net``) through a source and hands
+the text to the parsers."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import socket
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping
 
 import attrs
 
-from .._errors import AccessDeniedError, NetstatError, ParseError, SourceNotFoundError, UsageError
+from .._capture_format import (
+    LINKS_FILE,
+    MANIFEST_FILE,
+    PROCESSES_FILE,
+    CaptureManifest,
+    LinkAttributes,
+    ProcessMap,
+    links_from,
+    links_json,
+    manifest_json,
+    now,
+    optional_manifest,
+    process_map_from,
+    process_map_json,
+    staged,
+    this_machine,
+)
+from .._errors import NetstatError, ParseError, UsageError
 from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from .._sources import FolderSource, Source
+from .._tables import SocketTable
+from .._version import __version__
 from ..parsers import procfs
 from ..parsers.procfs import ByteOrder
-from ._base import SocketTable
 from ._capabilities import Capabilities, all_fields
+from ._socket_query import SocketQuery
 
-if TYPE_CHECKING:
-    from .._capture import ProcessMap
-
-__all__ = ["NET_FILES", "SOCKET_FILES", "LinkAttributes", "LinuxProcfs"]
+__all__ = ["NET_FILES", "SOCKET_FILES", "LinuxProcfs"]
 
 _INET = socket.AddressFamily.AF_INET
 _INET6 = socket.AddressFamily.AF_INET6
@@ -54,30 +68,8 @@ NET_FILES: dict[str, bool] = {
     "snmp6": True,
 }
 
-# In a capture (see netstatlib/_capture.py and docs/captures.md): the interface attributes
-# LinuxProcfs reported on the captured host, by interface name.
-LINKS_FILE = "links.json"
-
-# O_DIRECTORY does not exist on Windows, where a captured /proc may be read too.
-_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-
 # Bits of /sys/class/net/<dev>/flags (include/uapi/linux/if.h).
 _IFF_UP = 0x1
-
-
-def _read(path: str, *, optional: bool = False) -> bytes | None:
-    """Read a whole file; map OS errors to the library's errors naming the path."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        if optional:
-            return None
-        raise SourceNotFoundError(f"{path} does not exist", path=path) from None
-    except PermissionError as exc:
-        raise AccessDeniedError(f"cannot read {path}: {exc.strerror}", path=path) from exc
-    except OSError as exc:
-        raise NetstatError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _read_sysfs_int(path: str) -> int | None:
@@ -98,21 +90,22 @@ class LinuxProcfs:
     """Answers every query from the Linux ``/proc`` filesystem.
 
     ``root`` is the ``/proc`` to read: the live one (default), a host's ``/proc`` mounted
-    into a container, or a folder holding a captured copy of the files. With ``pid``, the
-    network files come from ``<root>/<pid>/net/``, which is that process's network
-    namespace. ``sys_class_net`` says where interface attributes (MTU, up, speed)
-    come from: a folder laid out like ``/sys/class/net``; ``None`` for nowhere;
-    ``"auto"`` (the default) asks the kernel for this process's own namespace
-    (``ioctl`` for MTU and up, ``/sys/class/net`` for the speed once it is shown to be
-    this namespace's), reads a capture's own ``links.json``, and leaves the fields
-    ``None`` for another namespace. ``byteorder`` is the byte order of the machine the
-    files came from: by default the one a capture's ``manifest.json`` records, else
-    this machine's.
+    into a container, or a folder holding a captured copy of the files. ``source``
+    replaces ``root`` with any :class:`~netstatlib.backends.Source` (files held in
+    memory, for instance). With ``pid``, the network files come from
+    ``<root>/<pid>/net/``, which is that process's network namespace.
+    ``sys_class_net`` says where interface attributes (MTU, up, speed) come from: a
+    folder laid out like ``/sys/class/net``; ``None`` for nowhere; ``"auto"`` (the
+    default) asks the kernel for this process's own namespace (``ioctl`` for MTU and
+    up, ``/sys/class/net`` for the speed once it is shown to be this namespace's), reads
+    a capture's own ``links.json``, and leaves the fields ``None`` for another
+    namespace. ``byteorder`` is the byte order of the machine the files came from: by
+    default the one a capture's ``manifest.json`` records, else this machine's.
 
     Process owners are found by one walk of ``<root>/*/fd`` per query, only when asked and
     only if some row survived the filters; processes that exit or cannot be read during
-    the walk are skipped. A capture (:func:`netstatlib.capture_linux`) holds the result of
-    that walk in ``processes.json``, which is then read instead.
+    the walk are skipped. A capture (:meth:`capture`) holds the result of that walk in
+    ``processes.json``, which is then read instead.
     """
 
     name = "linux"
@@ -140,6 +133,7 @@ class LinuxProcfs:
         },
         notes="Reads /proc/net and /sys/class/net: every socket table, with all the "
         "processes that hold each socket; a captured folder works the same way.",
+        hints={"tables", "states", "process_free"},
     )
 
     def __init__(
@@ -149,20 +143,36 @@ class LinuxProcfs:
         pid: int | None = None,
         sys_class_net: str | os.PathLike[str] | None = "auto",
         byteorder: ByteOrder | None = None,
+        source: Source | None = None,
     ) -> None:
-        self.root = os.fspath(root)
         if pid is not None and (not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0):
             raise UsageError(f"pid must be a positive int, not {pid!r}")
         if byteorder not in (None, "little", "big"):
             raise UsageError(f"byteorder must be 'little' or 'big', not {byteorder!r}")
+        if source is None:
+            source = FolderSource(root)
+        elif os.fspath(root) != "/proc":
+            raise UsageError("give LinuxProcfs a root or a source, not both")
+        elif not isinstance(source, Source):
+            raise UsageError(f"source must be a Source, not {type(source).__name__}")
+        self.source = source
+        self.root = source.name
         self.pid = pid
         self._sys_class_net = sys_class_net
         self._byteorder: ByteOrder | None = byteorder
-        self.net_dir = (
-            os.path.join(self.root, str(pid), "net")
-            if pid is not None
-            else os.path.join(self.root, "net")
-        )
+        self._net = "net" if pid is None else f"{pid}/net"
+        self.net_dir = source.location(self._net)
+
+    @classmethod
+    def recognises_capture(cls, source: Source) -> bool:
+        """Whether a source without a manifest looks like a ``/proc`` copy (a ``net/``
+        folder)."""
+        return bool(source.listdir("net"))
+
+    @classmethod
+    def open_capture(cls, source: Source) -> LinuxProcfs:
+        """The backend answering every query from a Linux capture."""
+        return cls(source=source)
 
     @property
     def byteorder(self) -> ByteOrder:
@@ -171,11 +181,9 @@ class LinuxProcfs:
         this machine's."""
         if self._byteorder is None:
             recorded = None
-            if self.root != "/proc":
-                from .._capture import read_manifest  # only for a capture
-
-                with contextlib.suppress(SourceNotFoundError):  # not a capture
-                    recorded = read_manifest(self.root).byteorder
+            if not self.source.is_live:
+                manifest = optional_manifest(self.source)
+                recorded = manifest.byteorder if manifest is not None else None
             native: ByteOrder = "little" if sys.byteorder == "little" else "big"
             self._byteorder = recorded or native
         return self._byteorder
@@ -186,28 +194,25 @@ class LinuxProcfs:
 
     # -- sockets ---------------------------------------------------------------------
 
-    def connections(
-        self,
-        tables: Collection[SocketTable],
-        *,
-        processes: bool = True,
-        keep: Callable[[Connection], bool] | None = None,
-    ) -> list[Connection]:
-        """Rows of the given socket tables, in a fixed table order.
+    def connections(self, query: SocketQuery) -> list[Connection]:
+        """Rows of the query's socket tables, in a fixed table order.
 
-        ``keep`` is applied before process owners are looked up, so a row it drops costs
-        no process lookup; owners are looked up only when ``processes`` is true.
+        The query's early test (listening, the process-free part of the filter, which
+        holds its states) is applied before process owners are looked up, so a row it
+        drops costs no process lookup; owners are looked up only when the query wants
+        them.
         """
         rows: list[Connection] = []
-        for table in SOCKET_FILES:
-            if table not in tables:
+        if query.matches_nothing:
+            return rows
+        for table, (filename, _) in SOCKET_FILES.items():
+            if table not in query.tables:
                 continue
             protocol, family = table
-            filename, optional = SOCKET_FILES[table]
-            path = os.path.join(self.net_dir, filename)
-            data = _read(path, optional=optional)
+            data = self.read_net_file(filename)
             if data is None:
                 continue
+            path = self.source.location(f"{self._net}/{filename}")
             if protocol is Protocol.UNIX:
                 rows.extend(procfs.parse_unix_sockets(data, source=path))
             else:
@@ -220,9 +225,10 @@ class LinuxProcfs:
                         byteorder=self.byteorder,
                     )
                 )
+        keep = query.early_test()
         if keep is not None:
             rows = [row for row in rows if keep(row)]
-        if processes and rows:
+        if query.processes and rows:
             self._attach_processes(rows)
         return rows
 
@@ -233,7 +239,7 @@ class LinuxProcfs:
         # The walk is not restricted to the rows' inodes: building that set costs more
         # than the few dict entries it would save.
         if any(row.inode for row in rows):
-            captured = _process_map(self.root)
+            captured = self._process_map()
             if captured is None:
                 owners = self.socket_owners()
             else:  # a capture: the walk's result and the names, as they were then
@@ -262,6 +268,12 @@ class LinuxProcfs:
             set_pids(row, pids)
             set_process(row, name)
 
+    def _process_map(self) -> ProcessMap | None:
+        """A capture's ``processes.json``; never looked for in the live ``/proc``."""
+        if self.source.is_live:
+            return None
+        return process_map_from(self.source)
+
     def socket_owners(
         self, inodes: Collection[int] | None = None
     ) -> dict[int, tuple[int, ...]] | None:
@@ -273,49 +285,23 @@ class LinuxProcfs:
         so ownership is unknown rather than "no owner". A capture's ``processes.json``
         answers instead of a walk.
         """
-        captured = _process_map(self.root)
-        if captured is not None:
-            if inodes is None:
-                return dict(captured.owners)
-            return {inode: pids for inode, pids in captured.owners.items() if inode in inodes}
-        root = os.fsencode(self.root)
-        try:
-            entries = [entry for entry in os.listdir(root) if entry.isdigit()]
-        except OSError as exc:
-            raise NetstatError(f"cannot list {self.root}: {exc.strerror or exc}") from exc
-        # Most of the walk is readlink() in the kernel, which releases the GIL, so a few
-        # threads sharing one iterator over the processes overlap it on several cores
-        # (0.38 s -> 0.25 s for 96k sockets on 2 cores). Iterating a list from several
-        # threads is safe: each process is taken by exactly one of them.
-        pending = iter(entries)
-        workers = min(_WALK_THREADS, len(entries))
-        if workers <= 1:
-            parts = [_walk_fds(root, pending)]
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="netstatlib-walk") as pool:
-                futures = [pool.submit(_walk_fds, root, pending) for _ in range(workers)]
-                parts = [future.result() for future in futures]
-        if not any(inspected for _, inspected in parts):
-            return None
-        found = parts[0][0]
-        for other, _ in parts[1:]:
-            for inode, pids in other.items():
-                have = found.get(inode)
-                found[inode] = pids if have is None else tuple(sorted({*have, *pids}))
-        if inodes is not None:
-            return {inode: pids for inode, pids in found.items() if inode in inodes}
-        return found
+        captured = self._process_map()
+        found = dict(captured.owners) if captured is not None else self.source.socket_owners()
+        if found is None or inodes is None:
+            return found
+        return {inode: pids for inode, pids in found.items() if inode in inodes}
 
     def process_name(self, pid: int) -> str | None:
         """The name of a process (``<root>/<pid>/comm``, or a capture's ``processes.json``),
         or None if it is gone or unreadable."""
         try:
-            with open(f"{self.root}/{pid}/comm", "rb") as handle:
-                return procfs.parse_comm(handle.read())
-        except OSError:
-            pass
+            data = self.source.read(f"{pid}/comm", optional=True)
+        except NetstatError:
+            data = None
+        if data is not None:
+            return procfs.parse_comm(data)
         # Only now, so that the live path costs no extra lookup per process.
-        captured = _process_map(self.root)
+        captured = self._process_map()
         return captured.names.get(pid) if captured is not None else None
 
     # -- routes, interfaces, counters ------------------------------------------------
@@ -327,7 +313,10 @@ class LinuxProcfs:
         optional = NET_FILES.get(name)
         if optional is None:
             optional = next(opt for file, opt in SOCKET_FILES.values() if file == name)
-        return _read(os.path.join(self.net_dir, name), optional=optional)
+        return self.source.read(f"{self._net}/{name}", optional=optional)
+
+    def _net_location(self, name: str) -> str:
+        return self.source.location(f"{self._net}/{name}")
 
     def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
         """The IPv4 main table (``net/route``) and all IPv6 tables (``net/ipv6_route``)."""
@@ -335,13 +324,17 @@ class LinuxProcfs:
         if family in (None, _INET):
             data = self.read_net_file("route")
             assert data is not None
-            source = os.path.join(self.net_dir, "route")
-            result.extend(procfs.parse_route(data, source=source, byteorder=self.byteorder))
+            result.extend(
+                procfs.parse_route(
+                    data, source=self._net_location("route"), byteorder=self.byteorder
+                )
+            )
         if family in (None, _INET6):
             data = self.read_net_file("ipv6_route")
             if data is not None:
-                source = os.path.join(self.net_dir, "ipv6_route")
-                result.extend(procfs.parse_ipv6_route(data, source=source))
+                result.extend(
+                    procfs.parse_ipv6_route(data, source=self._net_location("ipv6_route"))
+                )
         return result
 
     def interface_stats(self) -> list[InterfaceStats]:
@@ -355,7 +348,7 @@ class LinuxProcfs:
         """
         data = self.read_net_file("dev")
         assert data is not None
-        stats = procfs.parse_dev(data, source=os.path.join(self.net_dir, "dev"))
+        stats = procfs.parse_dev(data, source=self._net_location("dev"))
         attributes = self.link_attributes([row.name for row in stats if row.name is not None])
         if not attributes:
             return stats
@@ -374,8 +367,8 @@ class LinuxProcfs:
             return None
         if choice != "auto":
             return _sysfs_attributes(os.fspath(choice), names)
-        if os.path.realpath(self.root) != "/proc":
-            return _read_links(os.path.join(self.root, LINKS_FILE))
+        if not self.source.is_live:
+            return links_from(self.source)
         if not self._reads_own_namespace():
             return None
         links = _ioctl_links(list(names))
@@ -395,7 +388,7 @@ class LinuxProcfs:
 
     def _reads_own_namespace(self) -> bool:
         """Whether the files read describe this process's own network namespace."""
-        if os.path.realpath(self.root) != "/proc":
+        if not self.source.is_live:
             return False
         if self.pid is None:
             return True
@@ -414,71 +407,104 @@ class LinuxProcfs:
             if data is None:
                 continue
             parse = procfs.parse_snmp6 if filename == "snmp6" else procfs.parse_snmp
-            result.extend(parse(data, source=os.path.join(self.net_dir, filename)))
+            result.extend(parse(data, source=self._net_location(filename)))
         return result
 
+    # -- captures --------------------------------------------------------------------
 
-# -- process walk ----------------------------------------------------------------------
+    def capture(self, folder: str | os.PathLike[str], *, processes: bool = True) -> CaptureManifest:
+        """Save what this backend reads into the new folder ``folder``, so that
+        ``LinuxProcfs(root=folder)`` (or :func:`~netstatlib.open_capture`) answers every
+        query from it as this backend answered at capture time.
 
+        Saved: the files of :data:`SOCKET_FILES` and :data:`NET_FILES` under
+        ``folder/net/`` byte for byte (an optional one the source lacks is listed in the
+        manifest's ``missing``); with ``processes``, ``processes.json``: the owners of
+        this namespace's sockets, from the same ``<root>/*/fd`` walk as a query's, with
+        the name of each process; the MTU, up and speed this backend reports for each
+        interface (``links.json``; none for another namespace, as live); and
+        ``manifest.json``.
 
-def _process_map(root: str) -> ProcessMap | None:
-    """A capture's ``processes.json`` under ``root``, or None (see netstatlib/_capture.py,
-    imported here on first use so that ``import netstatlib`` does not pay for it)."""
-    if root == "/proc":  # the live one: never a capture
-        return None
-    from .._capture import read_process_map
-
-    return read_process_map(root)
-
-
-_WALK_THREADS = min(4, os.cpu_count() or 1)
-
-
-def _walk_fds(root: bytes, pending: Iterator[bytes]) -> tuple[dict[int, tuple[int, ...]], int]:
-    """Walk ``<root>/<pid>/fd`` for the pids taken from ``pending``.
-
-    Returns the sockets found (inode to sorted pids) and how many processes could be
-    inspected. Bytes paths all along: no str round trips per fd.
-    """
-    found: dict[int, tuple[int, ...]] = {}
-    inspected = 0
-    readlink = os.readlink
-    get = found.get
-    for entry in pending:
-        fd_path = root + b"/" + entry + b"/fd"
-        try:
-            fd_dir = os.open(fd_path, _DIRECTORY_FLAGS)
-        except OSError:
-            continue
-        try:
-            try:
-                fds = os.listdir(fd_path)
-            except OSError:
-                continue
-            inspected += 1
-            pid = int(entry)
-            mine = (pid,)  # one tuple shared by every socket of this process
-            for fd in fds:
+        ``folder`` must not exist, or be an empty folder; its parent must exist. It is
+        written atomically and readable by its owner only. Returns the manifest. Raises
+        :class:`~netstatlib.UsageError` when ``folder`` exists and is not empty, and what
+        a query raises for an unreadable source.
+        """
+        created = now()
+        byteorder = self.byteorder
+        missing: list[str] = []
+        with staged(folder) as staging:
+            # The socket tables first, then the walk, as a query does.
+            inodes: set[int] | None = set()
+            for table, (name, _) in SOCKET_FILES.items():
+                data = self.read_net_file(name)
+                if data is None:
+                    missing.append(f"net/{name}")
+                    continue
+                staging.write(f"net/{name}", data)
+                if processes and inodes is not None:
+                    try:
+                        inodes.update(self._socket_inodes(data, table, name))
+                    except ParseError:
+                        inodes = None  # keep the owners of every socket rather than fail
+            captured_processes = False
+            if processes:
+                owners = self.socket_owners(inodes)
+                if owners is not None:  # None: no process could be inspected (as live)
+                    pids = sorted({owner for pids in owners.values() for owner in pids})
+                    names = {owner: self.process_name(owner) for owner in pids}
+                    staging.write(PROCESSES_FILE, process_map_json(names, owners))
+                    captured_processes = True
+            dev = None
+            for name in NET_FILES:
+                data = self.read_net_file(name)
+                if data is None:
+                    missing.append(f"net/{name}")
+                    continue
+                staging.write(f"net/{name}", data)
+                if name == "dev":
+                    dev = data
+            attributes = None
+            if dev is not None:
                 try:
-                    target = readlink(fd, dir_fd=fd_dir)
-                except OSError:
-                    continue
-                # socket:[12345], as procfs.parse_socket_link() reads it, inlined: this
-                # runs once per open file of every process.
-                if target[:8] != b"socket:[" or target[-1:] != b"]":
-                    continue
-                try:
-                    inode = int(target[8:-1])
-                except ValueError:
-                    continue
-                pids = get(inode)
-                if pids is None:
-                    found[inode] = mine
-                elif pid not in pids:
-                    found[inode] = tuple(sorted((*pids, pid)))
-        finally:
-            os.close(fd_dir)
-    return found, inspected
+                    rows = procfs.parse_dev(dev, source=self._net_location("dev"))
+                except ParseError:
+                    rows = None
+                if rows is not None:
+                    attributes = self.link_attributes(
+                        [row.name for row in rows if row.name is not None]
+                    )
+            if attributes is not None:
+                staging.write(LINKS_FILE, links_json(attributes))
+            hostname, kernel, machine = this_machine()
+            manifest = CaptureManifest(
+                kind="linux",
+                created=created,
+                hostname=hostname,
+                kernel=kernel,
+                machine=machine,
+                byteorder=byteorder,
+                netstatlib_version=__version__,
+                root=self.root,
+                pid=self.pid,
+                files=tuple(sorted(staging.files)),
+                missing=tuple(missing),
+                processes=captured_processes,
+                interface_attributes=attributes is not None,
+            )
+            staging.write(MANIFEST_FILE, manifest_json(manifest))
+        return manifest
+
+    def _socket_inodes(self, data: bytes, table: SocketTable, name: str) -> list[int]:
+        protocol, family = table
+        source = self._net_location(name)
+        if protocol is Protocol.UNIX:
+            rows = procfs.parse_unix_sockets(data, source=source)
+        else:
+            rows = procfs.parse_inet_sockets(
+                data, protocol=protocol, family=family, source=source, byteorder=self.byteorder
+            )
+        return [row.inode for row in rows if row.inode]
 
 
 # -- interface attributes --------------------------------------------------------------
@@ -499,22 +525,6 @@ class _Link:
     index: int
     mtu: int
     flags: int
-
-
-@attrs.frozen(kw_only=True)
-class LinkAttributes:
-    """What :class:`LinuxProcfs` knows about one interface besides its counters.
-
-    ``mtu``, ``is_up`` and ``speed_mbps`` go into :class:`~netstatlib.InterfaceStats`;
-    ``index`` and ``flags`` (``IFF_*`` of ``include/uapi/linux/if.h``) are kept in a
-    capture for whoever reads it. ``None`` where unknown.
-    """
-
-    mtu: int | None
-    is_up: bool | None
-    speed_mbps: int | None
-    index: int | None = None
-    flags: int | None = None
 
 
 def _ioctl_links(names: list[str]) -> dict[str, _Link]:
@@ -603,59 +613,6 @@ def _sysfs_attributes(sysfs: str, names: Collection[str]) -> dict[str, LinkAttri
             flags=flags,
         )
     return found
-
-
-def _read_links(path: str) -> dict[str, LinkAttributes] | None:
-    """A capture's ``links.json``; ``None`` when it has none.
-
-    ``{"interfaces": {"eth0": {"mtu": 1500, "is_up": true, "speed_mbps": 1000,
-    "index": 2, "flags": 4163}, ...}}``: the values :meth:`LinuxProcfs.link_attributes`
-    gave on the captured host, ``null`` where unknown.
-    """
-    data = _read(path, optional=True)
-    if data is None:
-        return None
-    try:
-        document = json.loads(data)
-        interfaces = document["interfaces"]
-        if not isinstance(interfaces, dict):
-            raise TypeError("'interfaces' is not an object")
-        found: dict[str, LinkAttributes] = {}
-        for name, values in interfaces.items():
-            found[name] = LinkAttributes(
-                mtu=_optional_int(values.get("mtu")),
-                is_up=_optional_bool(values.get("is_up")),
-                speed_mbps=_optional_int(values.get("speed_mbps")),
-                index=_optional_int(values.get("index")),
-                flags=_optional_int(values.get("flags")),
-            )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ParseError(f"not a links file: {exc}", source=path) from None
-    return found
-
-
-def _links_json(attributes: Mapping[str, LinkAttributes]) -> bytes:
-    """The ``links.json`` of a capture: one line per interface, sorted by name."""
-    lines = [
-        f"  {json.dumps(name)}: {json.dumps(attrs.asdict(attributes[name]))}"
-        for name in sorted(attributes)
-    ]
-    body = "\n" + ",\n".join(lines) + "\n" if lines else ""
-    return ('{"interfaces": {' + body + "}}\n").encode()
-
-
-def _optional_int(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{value!r} is not an integer")
-    return value
-
-
-def _optional_bool(value: object) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise TypeError(f"{value!r} is not true, false or null")
 
 
 def _read_speed(device: str) -> int | None:

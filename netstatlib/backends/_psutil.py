@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
 import attrs
@@ -26,8 +26,9 @@ import netaddr
 
 from .._errors import AccessDeniedError, NetstatError, UnsupportedError
 from .._model import Connection, Endpoint, InterfaceStats, Protocol, ProtocolStats, Route, TcpState
+from .._tables import KINDS, TCP4, TCP6, UDP4, UDP6, UNIX, SocketTable
 from ._capabilities import Capabilities
-from ._tables import KINDS, TCP4, TCP6, UDP4, UDP6, UNIX, SocketTable
+from ._socket_query import SocketQuery
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -368,6 +369,7 @@ class Psutil:
             "and UNIX sockets and interface counters on any OS psutil supports; no "
             "routes, protocol counters, socket owners' uids, inodes, queues or UNIX "
             "socket states, and on Linux one process per socket.",
+            hints={"tables", "process_free"},
         ),
         init=False,
         eq=False,
@@ -376,16 +378,12 @@ class Psutil:
 
     # -- sockets ---------------------------------------------------------------------
 
-    def connections(
-        self,
-        tables: Collection[SocketTable],
-        *,
-        processes: bool = True,
-        keep: Callable[[Connection], bool] | None = None,
-    ) -> list[Connection]:
-        """Rows of the given socket tables, sorted by table, then local and remote
-        endpoint (and path); ``keep`` runs before process names are looked up."""
-        asked = frozenset(tables)
+    def connections(self, query: SocketQuery) -> list[Connection]:
+        """Rows of the query's socket tables, sorted by table, then local and remote
+        endpoint (and path); the query's early test runs before process names are
+        looked up."""
+        asked = query.tables
+        processes = query.processes
         wanted = asked.intersection(_TABLES)
         if not wanted:
             shown = ", ".join(sorted(f"{p.value}/{f.name}" for p, f in asked)) or "no table"
@@ -457,6 +455,7 @@ class Psutil:
             )
             for row in ordered
         ]
+        keep = query.early_test()
         if keep is not None:
             rows = [row for row in rows if keep(row)]
         if processes and rows:

@@ -15,20 +15,46 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 import attrs
 
+from .._capture_format import (
+    MANIFEST_FILE,
+    PROCESSES_FILE,
+    WINDOWS_COMMANDS,
+    CaptureManifest,
+    manifest_json,
+    now,
+    optional_manifest,
+    process_map_from,
+    process_map_json,
+    staged,
+    this_machine,
+    windows_file,
+    windows_file_names,
+)
 from .._errors import (
     AccessDeniedError,
     CommandError,
     CommandTimeoutError,
+    ParseError,
     SourceNotFoundError,
     UnsupportedError,
 )
 from .._model import Connection, InterfaceStats, ProtocolStats, Route
+from .._sources import Source
+from .._tables import KINDS
+from .._version import __version__
 from ..parsers import _win_connections, _win_routes, _win_stats
 from ..parsers._wintext import decode
 from ._capabilities import Capabilities
-from ._tables import KINDS, SocketTable
+from ._socket_query import SocketQuery
 
-__all__ = ["WINDOWS_CAPABILITIES", "Runner", "WindowsNetstat", "run_command"]
+__all__ = [
+    "WINDOWS_CAPABILITIES",
+    "ProcessNames",
+    "Runner",
+    "WindowsNetstat",
+    "run_command",
+    "saved_output_runner",
+]
 
 Runner = Callable[[Sequence[str], float], "bytes | str"]
 """``run(argv, timeout)``: run a command and return what it printed on stdout.
@@ -54,6 +80,11 @@ WINDOWS_CAPABILITIES = Capabilities(
             "pids",
             "process",
             "state_text",
+            # Filled when the saved output has them: printed names (no -n) and the
+            # lines of -b above each [program.exe].
+            "local_name",
+            "remote_name",
+            "components",
         },
         "routes": {
             "family",
@@ -87,6 +118,7 @@ WINDOWS_CAPABILITIES = Capabilities(
     notes="Runs netstat.exe (-ano, -rn, -e, -s), or reads its saved outputs: TCP and "
     "UDP sockets with their PIDs, names from psutil (or from the capture); interface "
     "counters are one total over all interfaces.",
+    hints={"process_free"},
 )
 """What :class:`WindowsNetstat` answers."""
 
@@ -218,16 +250,12 @@ class WindowsNetstat:
             return decode(output, source=source)
         return decode(output, self.encoding, source=source, code_page=_oem_code_page())
 
-    def connections(
-        self,
-        tables: Collection[SocketTable],
-        *,
-        processes: bool = True,
-        keep: Callable[[Connection], bool] | None = None,
-    ) -> list[Connection]:
-        wanted = _SERVED.intersection(tables)
+    def connections(self, query: SocketQuery) -> list[Connection]:
+        """The rows of ``netstat -ano`` of the query's tables; process names are looked
+        up only for the rows that pass the query's early test."""
+        wanted = _SERVED.intersection(query.tables)
         if not wanted:
-            asked = ", ".join(sorted(f"{p.value}/{f.name}" for p, f in tables))
+            asked = ", ".join(sorted(f"{p.value}/{f.name}" for p, f in query.tables))
             raise UnsupportedError(
                 f"Windows' netstat lists TCP and UDP sockets only, not {asked}; "
                 "ask for kind='inet' (or 'tcp', 'udp')"
@@ -243,9 +271,10 @@ class WindowsNetstat:
             if (row.protocol, row.family) in wanted
             or (row.family is None and row.protocol in protocols)
         ]
+        keep = query.early_test()
         if keep is not None:
             rows = [row for row in rows if keep(row)]
-        if not processes:
+        if not query.processes:
             return rows
         lookup = self.process_names if self.process_names is not None else _process_names
         names = lookup({row.pids[0] for row in rows if row.pids})
@@ -264,3 +293,129 @@ class WindowsNetstat:
 
     def protocol_stats(self) -> list[ProtocolStats]:
         return _win_stats.parse_protocol_stats(self._output("-s"), source="netstat -s")
+
+    # -- captures --------------------------------------------------------------------
+
+    def capture(self, folder: str | os.PathLike[str], *, processes: bool = True) -> CaptureManifest:
+        """Run ``netstat -ano``, ``-rn``, ``-e`` and ``-s`` as queries do (same program,
+        timeout and error translation; ``-anoq`` with ``bound``) and save each output's
+        raw bytes as ``netstat-ano.txt``, ``netstat-rn.txt``, ``netstat-e.txt`` and
+        ``netstat-s.txt`` in the new folder ``folder``, with ``manifest.json``. With
+        ``processes``, the names of the processes the ``-ano`` rows name are looked up
+        as a query would and saved in ``processes.json``.
+
+        Read the folder back with :func:`~netstatlib.open_capture`. ``folder`` must not
+        exist, or be an empty folder; it is written atomically. Returns the manifest.
+        """
+        runner = self.run if self.run is not None else run_command
+        outputs: list[bytes | str] = []
+
+        def recording(argv: Sequence[str], limit: float) -> bytes | str:
+            output = runner(argv, limit)
+            outputs.append(output)
+            return output
+
+        recorder = attrs.evolve(self, run=recording)
+        program = self.executable if self.executable is not None else _default_executable()
+        commands = ("-anoq" if self.bound else "-ano", *WINDOWS_COMMANDS[1:])
+        created = now()
+        with staged(folder) as staging:
+            texts: dict[str, str] = {}
+            for flags in commands:
+                outputs.clear()
+                # Through the query path, so that errors are those of a query (timeout,
+                # no netstat.exe, an elevation refusal), and the text is the one a query
+                # sees.
+                texts[flags] = recorder._output(flags)
+                (output,) = outputs
+                raw = output.encode("utf-8") if isinstance(output, str) else bytes(output)
+                staging.write(windows_file([flags]), raw)
+            captured_processes = False
+            if processes:
+                try:
+                    rows = _win_connections.parse_connections(
+                        texts[commands[0]], source=f"netstat {commands[0]}"
+                    )
+                except ParseError:
+                    rows = None  # the raw output is saved; names cannot be matched to it
+                if rows is not None:
+                    pids = sorted({owner for row in rows for owner in row.pids or ()})
+                    lookup = (
+                        self.process_names if self.process_names is not None else _process_names
+                    )
+                    names = dict(lookup(pids))
+                    staging.write(PROCESSES_FILE, process_map_json(names, None))
+                    captured_processes = True
+            hostname, kernel, machine = this_machine()
+            manifest = CaptureManifest(
+                kind="windows",
+                created=created,
+                hostname=hostname,
+                kernel=kernel,
+                machine=machine,
+                byteorder=None,
+                netstatlib_version=__version__,
+                executable=program,
+                code_page=_oem_code_page(),
+                files=tuple(sorted(staging.files)),
+                processes=captured_processes,
+            )
+            staging.write(MANIFEST_FILE, manifest_json(manifest))
+        return manifest
+
+    @classmethod
+    def recognises_capture(cls, source: Source) -> bool:
+        """Whether a source without a manifest holds saved ``netstat`` outputs
+        (``netstat-*.txt`` or ``route-print.txt``)."""
+        return any(
+            (name.startswith("netstat-") and name.endswith(".txt")) or name == "route-print.txt"
+            for name in source.listdir()
+        )
+
+    @classmethod
+    def open_capture(cls, source: Source) -> WindowsNetstat:
+        """The backend answering every query from saved outputs: each ``netstat``
+        invocation is answered by :func:`saved_output_runner`, process names come from
+        the capture's ``processes.json`` (never from this machine, where its pids mean
+        other processes)."""
+        manifest = optional_manifest(source)
+        code_page = manifest.code_page if manifest is not None else None
+
+        def names(pids: Collection[int]) -> dict[int, str | None]:
+            captured = process_map_from(source)
+            known = captured.names if captured is not None else {}
+            return {pid: known.get(pid) for pid in pids}
+
+        return cls(run=saved_output_runner(source, code_page=code_page), process_names=names)
+
+
+def saved_output_runner(source: Source, *, code_page: str | None = None) -> Runner:
+    """A :data:`Runner` that answers each ``netstat`` invocation from saved outputs in
+    ``source`` instead of running anything.
+
+    ``netstat -ano`` is answered by ``netstat-ano.txt``, ``-rn`` by ``netstat-rn.txt``
+    (or ``netstat-r.txt``, or ``route-print.txt``), ``-e`` by ``netstat-e.txt``, ``-s``
+    by ``netstat-s.txt``: the files :meth:`WindowsNetstat.capture` writes, or that anyone
+    can save by hand (``netstat -ano > netstat-ano.txt``; any encoding netstat or a shell
+    writes). A missing file raises :class:`~netstatlib.UnsupportedError` when its query
+    runs. ``code_page``, the capturing host's OEM code page when it is known, decodes
+    the output as the live query did there.
+    """
+
+    def run(argv: Sequence[str], timeout: float) -> bytes | str:
+        arguments = list(argv[1:])
+        names = windows_file_names(arguments)
+        for name in names:
+            data = source.read(name, optional=True)
+            if data is None:
+                continue
+            if code_page is None:
+                return data
+            return decode(data, source=source.location(name), code_page=code_page)
+        command = " ".join(["netstat", *arguments])
+        raise UnsupportedError(
+            f"{source.name} holds no output of {command!r} (looked for {', '.join(names)}); "
+            "that query cannot be answered from this capture"
+        )
+
+    return run

@@ -6,23 +6,27 @@ Every parser takes ``str`` or ``bytes`` and raises :class:`netstatlib.ParseError
 malformed input.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from . import procfs
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from . import windows
 
 __all__ = ["procfs", "windows"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # The Windows parsers are imported on first use: a Linux program that never reads a
     # Windows capture does not pay for them at import (about 9 ms).
     if name == "windows":
-        import importlib
+        # Importing a name from the module (not the module from this package) loads it
+        # without asking this function again; the import binds it here as `windows`.
+        from .windows import __name__ as _loaded  # noqa: F401
 
-        return importlib.import_module(".windows", __name__)
+        return globals()["windows"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

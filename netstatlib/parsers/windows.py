@@ -15,8 +15,6 @@ page; ``encoding=`` overrides), CRLF and LF alike. Malformed text raises
 the rules.
 """
 
-from __future__ import annotations
-
 from ._win_connections import ELEVATION_MESSAGES, is_elevation_refusal, parse_connections
 from ._win_routes import WindowsInterface, parse_interface_list, parse_routes
 from ._win_services import service_port

@@ -1,0 +1,558 @@
+"""The capture format: what a capture folder holds besides the source's own files.
+
+A capture (``docs/captures.md``) is a folder with everything a backend read, byte for
+byte, and these files of netstatlib's own:
+
+* ``manifest.json`` (:class:`CaptureManifest`): when, where and by which backend;
+* ``processes.json`` (:class:`ProcessMap`): which process held which socket, and the
+  names of those processes, as they were at capture time;
+* ``links.json`` (:class:`LinkAttributes` per interface, Linux): MTU, up and speed.
+
+This module reads and writes those files, and writes a folder atomically
+(:func:`staged`). It knows no backend: each backend writes its own capture with these
+pieces (``LinuxProcfs.capture()``, ``WindowsNetstat.capture()``) and reads one back
+through a :class:`~netstatlib.backends.Source`.
+
+Strategy for writing: everything is written into a hidden sibling folder
+(``.DIR.tmp-XXXX``, same parent, so the same filesystem), each file flushed to disk, and
+the folder then renamed to ``DIR`` in one step. A reader sees no capture or a complete
+one; on any error, interruption included, the hidden folder is removed. A capture never
+overwrites: ``DIR`` must not exist, or be an empty folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ._errors import (
+    AccessDeniedError,
+    NetstatError,
+    ParseError,
+    SourceNotFoundError,
+    UsageError,
+)
+from ._sources import FolderSource, Source
+from .parsers.procfs import ByteOrder
+
+__all__ = [
+    "CAPTURE_KINDS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LINKS_FILE",
+    "MANIFEST_FILE",
+    "PROCESSES_FILE",
+    "WINDOWS_COMMANDS",
+    "CaptureManifest",
+    "LinkAttributes",
+    "ProcessMap",
+    "Staging",
+    "links_from",
+    "links_json",
+    "manifest_from",
+    "manifest_json",
+    "now",
+    "optional_manifest",
+    "parse_links",
+    "parse_manifest",
+    "parse_process_map",
+    "process_map_from",
+    "process_map_json",
+    "read_manifest",
+    "staged",
+    "this_machine",
+    "windows_file",
+    "windows_file_names",
+]
+
+FORMAT = "netstatlib-capture"
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+PROCESSES_FILE = "processes.json"
+LINKS_FILE = "links.json"
+
+CAPTURE_KINDS = ("linux", "windows")
+"""The kinds of capture: the name of the backend that writes and reads each."""
+
+# Windows: the file each netstat invocation is saved as ("netstat" + its arguments), and
+# names people give hand-saved outputs of the same information.
+WINDOWS_COMMANDS = ("-ano", "-rn", "-e", "-s")
+_WINDOWS_ALIASES: dict[str, tuple[str, ...]] = {
+    "-rn": ("netstat-r.txt", "route-print.txt"),  # `netstat -r` is `route print`
+}
+
+
+def windows_file(arguments: Sequence[str]) -> str:
+    """The file a ``netstat`` output is saved as: ``netstat-ano.txt`` for ``-ano``."""
+    return "netstat" + "".join(arguments) + ".txt"
+
+
+def windows_file_names(arguments: Sequence[str]) -> tuple[str, ...]:
+    """Every file name an output may be saved under, the capture's own first."""
+    return (windows_file(arguments), *_WINDOWS_ALIASES.get("".join(arguments), ()))
+
+
+# -- the manifest ------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CaptureManifest:
+    """What ``manifest.json`` says about a capture.
+
+    ``kind`` is one of :data:`CAPTURE_KINDS` (``"linux"``, ``"windows"``: the
+    backend that wrote it and reads it back); ``created`` when the capture started
+    (UTC); ``hostname``, ``kernel`` (``uname -r``; on Windows its version, such as
+    ``10.0.22631``) and ``machine`` (``x86_64``, ``aarch64``, ``AMD64``) describe the
+    machine that ran the capture; ``byteorder`` the byte order its ``/proc`` files are
+    in (Linux only); ``netstatlib_version`` the version that wrote it.
+
+    The source: ``root`` and ``pid`` as given to :func:`capture_linux`; ``executable``
+    and ``code_page`` (the console's OEM code page, when known) for Windows.
+
+    ``files`` lists every file of the capture but the manifest, as ``/``-separated
+    paths relative to the folder; ``missing`` the optional files the source did not
+    have (``net/udplite`` where UDP-Lite is not built, ``net/tcp6`` without IPv6): they
+    are absent from the capture, never faked. ``processes`` says whether the capture
+    holds the processes owning sockets (``processes.json``) and
+    ``interface_attributes`` whether it holds MTU, up and speed (``links.json``).
+    """
+
+    kind: str
+    created: datetime.datetime
+    hostname: str | None
+    kernel: str | None
+    machine: str | None
+    byteorder: ByteOrder | None
+    netstatlib_version: str | None
+    root: str | None = None
+    pid: int | None = None
+    executable: str | None = None
+    code_page: str | None = None
+    files: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    processes: bool = False
+    interface_attributes: bool = False
+    version: int = FORMAT_VERSION
+
+
+def manifest_json(manifest: CaptureManifest) -> bytes:
+    """The ``manifest.json`` of a capture."""
+    source: dict[str, Any]
+    if manifest.kind == "linux":
+        source = {"root": manifest.root, "pid": manifest.pid}
+    else:
+        source = {"executable": manifest.executable, "code_page": manifest.code_page}
+    document = {
+        "format": FORMAT,
+        "version": manifest.version,
+        "kind": manifest.kind,
+        "created": manifest.created.isoformat(timespec="milliseconds"),
+        "hostname": manifest.hostname,
+        "kernel": manifest.kernel,
+        "machine": manifest.machine,
+        "byteorder": manifest.byteorder,
+        "netstatlib": manifest.netstatlib_version,
+        "source": source,
+        "files": sorted(manifest.files),
+        "missing": list(manifest.missing),
+        "processes": manifest.processes,
+        "interface_attributes": manifest.interface_attributes,
+    }
+    return (json.dumps(document, indent=2) + "\n").encode()
+
+
+def _field(document: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """``document[key]`` if it is of ``kind`` (``None`` allowed when ``kind`` has it)."""
+    value = document.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _types(kind)):
+        raise TypeError(f"{key!r} is {value!r}")
+    return value
+
+
+def _types(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+_OPTIONAL_STR = (str, type(None))
+_OPTIONAL_INT = (int, type(None))
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> CaptureManifest:
+    """The manifest of the capture in ``folder``.
+
+    Raises :class:`~netstatlib.SourceNotFoundError` when the folder has no
+    ``manifest.json`` (a hand-made copy, or no capture at all) and
+    :class:`~netstatlib.ParseError` when it is not a netstatlib capture manifest, or one
+    written by a newer netstatlib in a format this one does not read.
+    """
+    base = os.fspath(folder)
+    if os.path.exists(base) and not os.path.isdir(base):
+        path = os.path.join(base, MANIFEST_FILE)
+        raise SourceNotFoundError(f"{base} is not a folder", path=path)
+    return manifest_from(FolderSource(base))
+
+
+def manifest_from(source: Source) -> CaptureManifest:
+    """The manifest of the capture a source holds (see :func:`read_manifest`)."""
+    manifest = optional_manifest(source)
+    if manifest is None:
+        path = source.location(MANIFEST_FILE)
+        raise SourceNotFoundError(f"{path} does not exist", path=path)
+    return manifest
+
+
+def optional_manifest(source: Source) -> CaptureManifest | None:
+    """The manifest of the capture a source holds, or ``None`` when it has none."""
+    data = source.read(MANIFEST_FILE, optional=True)
+    if data is None:
+        return None
+    return parse_manifest(data, source=source.location(MANIFEST_FILE))
+
+
+def parse_manifest(data: bytes, *, source: str = "<string>") -> CaptureManifest:
+    """A ``manifest.json`` read from ``data``; ``source`` names it in errors."""
+    try:
+        document = json.loads(data)
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ParseError(f"not a {FORMAT} manifest", source=source)
+        version = _field(document, "version", int)
+        if version > FORMAT_VERSION:
+            raise ParseError(
+                f"capture format version {version} is newer than this netstatlib reads "
+                f"({FORMAT_VERSION}): upgrade netstatlib",
+                source=source,
+            )
+        kind = _field(document, "kind", str)
+        if kind not in CAPTURE_KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        byteorder = _field(document, "byteorder", _OPTIONAL_STR)
+        if byteorder not in (None, "little", "big"):
+            raise ValueError(f"unknown byteorder {byteorder!r}")
+        origin = _field(document, "source", dict)
+        created = datetime.datetime.fromisoformat(_field(document, "created", str))
+        files = _field(document, "files", list)
+        missing = _field(document, "missing", list)
+        if not all(isinstance(name, str) for name in [*files, *missing]):
+            raise TypeError("'files' and 'missing' must list strings")
+        return CaptureManifest(
+            kind=kind,
+            created=created,
+            hostname=_field(document, "hostname", _OPTIONAL_STR),
+            kernel=_field(document, "kernel", _OPTIONAL_STR),
+            machine=_field(document, "machine", _OPTIONAL_STR),
+            byteorder=byteorder,
+            netstatlib_version=_field(document, "netstatlib", _OPTIONAL_STR),
+            root=_field(origin, "root", _OPTIONAL_STR),
+            pid=_field(origin, "pid", _OPTIONAL_INT),
+            executable=_field(origin, "executable", _OPTIONAL_STR),
+            code_page=_field(origin, "code_page", _OPTIONAL_STR),
+            files=tuple(files),
+            missing=tuple(missing),
+            processes=_field(document, "processes", bool),
+            interface_attributes=_field(document, "interface_attributes", bool),
+            version=version,
+        )
+    except ParseError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise ParseError(f"not a valid capture manifest: {exc}", source=source) from None
+
+
+def now() -> datetime.datetime:
+    """Now in UTC, to the millisecond the manifest keeps (so that the manifest a capture
+    returns equals the one read back)."""
+    moment = datetime.datetime.now(datetime.timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def this_machine() -> tuple[str | None, str | None, str | None]:
+    """Host name, kernel release (Windows: its version) and machine of this machine."""
+    import platform  # captures only: `import netstatlib` does not pay for it
+
+    uname = platform.uname()
+    kernel = uname.version if sys.platform == "win32" else uname.release
+    return (uname.node or socket.gethostname() or None, kernel or None, uname.machine or None)
+
+
+# -- the process map ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class ProcessMap:
+    """A capture's ``processes.json``: socket inode to the sorted pids holding it (Linux
+    only), and each process's name (``None`` where it could not be read)."""
+
+    owners: dict[int, tuple[int, ...]]
+    names: dict[int, str | None]
+
+    def name(self, pid: int) -> str | None:
+        """The name of process ``pid``; ``None`` when unknown."""
+        return self.names.get(pid)
+
+
+def process_map_from(source: Source) -> ProcessMap | None:
+    """A source's ``processes.json``, or ``None`` when it has none (not a capture, or one
+    taken without processes).
+
+    ``{"processes": [{"pid": 812, "name": "sshd", "sockets": [23516, 23518]}, ...]}``,
+    one process per line; ``sockets`` is absent in a Windows capture. A name that is not
+    UTF-8 is stored as the surrogate escapes :func:`netstatlib.parsers.procfs.parse_comm`
+    gives (``"\\udcff"``), which Python's ``json`` reads back as they were.
+    """
+    data = source.read(PROCESSES_FILE, optional=True)
+    if data is None:
+        return None
+    return parse_process_map(data, source=source.location(PROCESSES_FILE))
+
+
+def parse_process_map(data: bytes, *, source: str = "<string>") -> ProcessMap:
+    """A ``processes.json`` read from ``data`` (see :func:`process_map_from`)."""
+    owners: dict[int, list[int]] = {}
+    names: dict[int, str | None] = {}
+    try:
+        document = json.loads(data)
+        for entry in _field(document, "processes", list):
+            pid = _field(entry, "pid", int)
+            names[pid] = _field(entry, "name", _OPTIONAL_STR)
+            for inode in _field(entry, "sockets", (list, type(None))) or ():
+                if isinstance(inode, bool) or not isinstance(inode, int):
+                    raise TypeError(f"socket {inode!r} of pid {pid} is not an inode number")
+                owners.setdefault(inode, []).append(pid)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ParseError(f"not a valid process map: {exc}", source=source) from None
+    return ProcessMap(
+        owners={inode: tuple(sorted(set(pids))) for inode, pids in owners.items()},
+        names=names,
+    )
+
+
+def process_map_json(
+    names: Mapping[int, str | None], owners: Mapping[int, tuple[int, ...]] | None
+) -> bytes:
+    """The ``processes.json`` of a capture: each process's name and, given ``owners``
+    (Linux), the inodes of the sockets it holds. One process per line, sorted by pid."""
+    sockets: dict[int, list[int]] = {}
+    for inode, pids in (owners or {}).items():
+        for pid in pids:
+            sockets.setdefault(pid, []).append(inode)
+    lines = []
+    for pid in sorted({*names, *sockets}):
+        entry: dict[str, Any] = {"pid": pid, "name": names.get(pid)}
+        if owners is not None:
+            entry["sockets"] = sorted(sockets.get(pid, ()))
+        lines.append("  " + json.dumps(entry))
+    body = "\n" + ",\n".join(lines) + "\n" if lines else ""
+    return ('{"processes": [' + body + "]}\n").encode()
+
+
+# -- interface attributes (Linux) -------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class LinkAttributes:
+    """What :class:`LinuxProcfs` knows about one interface besides its counters.
+
+    ``mtu``, ``is_up`` and ``speed_mbps`` go into :class:`~netstatlib.InterfaceStats`;
+    ``index`` and ``flags`` (``IFF_*`` of ``include/uapi/linux/if.h``) are kept in a
+    capture for whoever reads it. ``None`` where unknown.
+    """
+
+    mtu: int | None
+    is_up: bool | None
+    speed_mbps: int | None
+    index: int | None = None
+    flags: int | None = None
+
+
+def links_from(source: Source) -> dict[str, LinkAttributes] | None:
+    """A source's ``links.json``; ``None`` when it has none.
+
+    ``{"interfaces": {"eth0": {"mtu": 1500, "is_up": true, "speed_mbps": 1000,
+    "index": 2, "flags": 4163}, ...}}``: the values the Linux backend gave on the captured
+    host, ``null`` where unknown.
+    """
+    data = source.read(LINKS_FILE, optional=True)
+    if data is None:
+        return None
+    return parse_links(data, source=source.location(LINKS_FILE))
+
+
+def parse_links(data: bytes, *, source: str = "<string>") -> dict[str, LinkAttributes]:
+    """A ``links.json`` read from ``data`` (see :func:`links_from`)."""
+    try:
+        document = json.loads(data)
+        interfaces = document["interfaces"]
+        if not isinstance(interfaces, dict):
+            raise TypeError("'interfaces' is not an object")
+        found: dict[str, LinkAttributes] = {}
+        for name, values in interfaces.items():
+            found[name] = LinkAttributes(
+                mtu=_optional_int(values.get("mtu")),
+                is_up=_optional_bool(values.get("is_up")),
+                speed_mbps=_optional_int(values.get("speed_mbps")),
+                index=_optional_int(values.get("index")),
+                flags=_optional_int(values.get("flags")),
+            )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ParseError(f"not a links file: {exc}", source=source) from None
+    return found
+
+
+def links_json(attributes: Mapping[str, LinkAttributes]) -> bytes:
+    """The ``links.json`` of a capture: one line per interface, sorted by name."""
+    lines = [
+        f"  {json.dumps(name)}: {json.dumps(attrs.asdict(attributes[name]))}"
+        for name in sorted(attributes)
+    ]
+    body = "\n" + ",\n".join(lines) + "\n" if lines else ""
+    return ('{"interfaces": {' + body + "}}\n").encode()
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{value!r} is not an integer")
+    return value
+
+
+def _optional_bool(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError(f"{value!r} is not true, false or null")
+
+
+# -- writing a folder atomically --------------------------------------------------------
+
+
+def _write_file(path: str, data: bytes) -> None:
+    """Create ``path`` (it must not exist), write ``data`` and flush it to the disk."""
+    with open(path, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_folder(path: str) -> None:
+    """Flush a folder's entries to the disk, where the OS allows it (not on Windows,
+    nor on some filesystems: then the data is still written, only less durably)."""
+    if sys.platform == "win32":
+        return
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _write_error(action: str, exc: OSError) -> NetstatError:
+    path = exc.filename if isinstance(exc.filename, str) else None
+    if isinstance(exc, PermissionError):
+        return AccessDeniedError(f"cannot {action}: {exc.strerror or exc}", path=path)
+    return NetstatError(f"cannot {action}: {exc.strerror or exc}")
+
+
+class Staging:
+    """The hidden folder a capture is written into before it is renamed into place."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.files: list[str] = []
+        self._folders: set[str] = {path}
+
+    def write(self, relative: str, data: bytes) -> None:
+        """Write ``data`` as ``relative`` (a ``/``-separated path) and list it."""
+        path = os.path.join(self.path, *relative.split("/"))
+        folder = os.path.dirname(path)
+        try:
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                while folder not in self._folders:
+                    self._folders.add(folder)
+                    folder = os.path.dirname(folder)
+            _write_file(path, data)
+        except OSError as exc:
+            raise _write_error(f"write {relative} of the capture", exc) from exc
+        if relative != MANIFEST_FILE:
+            self.files.append(relative)
+
+    def sync(self) -> None:
+        for folder in sorted(self._folders, key=len, reverse=True):  # deepest first
+            _fsync_folder(folder)
+
+
+def _check_target(final: str) -> None:
+    try:
+        entries = os.listdir(final)
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise UsageError(
+            f"{final} exists and is not a folder; a capture never overwrites"
+        ) from None
+    except OSError as exc:
+        raise _write_error(f"look at {final}", exc) from exc
+    if entries:
+        raise UsageError(
+            f"{final} already exists and is not empty; a capture never overwrites: "
+            "give a new folder (or an empty one)"
+        )
+
+
+def _publish(staging: str, final: str) -> None:
+    """Rename the finished folder into place: one step, so never seen half written."""
+    try:
+        # rename() replaces an empty folder in one step on POSIX; Windows refuses any
+        # existing target, so the empty folder is removed first there.
+        if sys.platform == "win32" and os.path.isdir(final):
+            os.rmdir(final)
+        os.rename(staging, final)
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+            raise UsageError(
+                f"{final} was created or filled while the capture was taken; "
+                "a capture never overwrites"
+            ) from exc
+        raise _write_error(f"rename the capture to {final}", exc) from exc
+
+
+@contextlib.contextmanager
+def staged(folder: str | os.PathLike[str]) -> Iterator[Staging]:
+    """A hidden sibling of ``folder`` to write into; renamed to ``folder`` when the
+    block succeeds, removed with everything in it when it fails."""
+    final = os.path.abspath(os.fspath(folder))
+    parent, name = os.path.split(final)
+    if not name:
+        raise UsageError(f"cannot capture into {final!r}: give a folder name")
+    _check_target(final)
+    if not os.path.isdir(parent):
+        raise SourceNotFoundError(f"cannot capture into {final}: no folder {parent}", path=parent)
+    import shutil  # captures only: `import netstatlib` does not pay for these
+    import tempfile
+
+    try:
+        staging = tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent)  # mode 0700
+    except OSError as exc:
+        raise _write_error(f"create a folder in {parent}", exc) from exc
+    try:
+        writer = Staging(staging)
+        yield writer
+        writer.sync()
+        _publish(staging, final)
+    except BaseException:  # KeyboardInterrupt too: leave nothing half written behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _fsync_folder(parent)
