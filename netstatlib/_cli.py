@@ -14,7 +14,8 @@ Linux habit (``-tulpn``, where ``-p`` would eat ``n`` as a protocol) deserves a 
 that says what was meant. Parsing gives an :class:`Options` value; :func:`render` turns
 one reading of the source into text; :func:`main` loops for an interval. Every text
 that comes from the system (process names, UNIX paths, interface and host names) goes
-through :func:`~netstatlib._table.safe_text` before it reaches the terminal.
+through :func:`~netstatlib._text.safe_text` before it reaches the terminal, and tables
+are laid out by :func:`~netstatlib._text.layout`, the engine ``print(table)`` uses too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import math
 import socket
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn, TextIO
 
@@ -48,15 +48,26 @@ from ._predicates import Predicate
 from ._query import connections, interface_stats, listening, protocol_stats, routes
 from ._resolve import NameCache, resolve_names
 from ._ssfilter import compile_filter
-from ._table import Table, route_flag_letters, safe_text
+from ._table import Table
+from ._text import (
+    INTERFACE_COUNTERS,
+    Column,
+    display_width,
+    interface_counter_cells,
+    layout,
+    optional_text,
+    route_flag_letters,
+    route_interface_text,
+    safe_text,
+    section,
+    state_text,
+)
 from .backends._base import Backend
 from .backends._select import BACKEND_NAMES, get_backend
 
 __all__ = ["CommandLineError", "Options", "main", "parse_args", "render"]
 
 PROG = "netstatlib"
-TARGET_WIDTH = 80  # tables are laid out to fit this many columns when they can
-LAST_COLUMN = 16  # how much of a table's last column counts towards TARGET_WIDTH
 
 Resolver = Callable[[str], "str | None"]
 Services = Callable[[int, str], "str | None"]
@@ -480,81 +491,6 @@ def _sockets(options: Options, backend: Backend | None) -> Table[Connection]:
     return Table(row for row in rows if _is_active(row))
 
 
-# -- laying out text ---------------------------------------------------------------------
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes on a terminal: wide East Asian characters take two,
-    combining marks none."""
-    if text.isascii():
-        return len(text)
-    return sum(
-        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
-        for char in text
-    )
-
-
-@attrs.frozen
-class Column:
-    """A column of a text table: its header, a minimum width (netstat's), whether it may
-    be narrower than its longest cell when the table is too wide (the longer cells then
-    push the rest of their line to the right, never cut), and its alignment."""
-
-    header: str
-    minimum: int = 0
-    shrink: bool = False
-    right: bool = False
-
-
-def layout(columns: Sequence[Column], rows: Sequence[Sequence[str]], *, indent: int = 2) -> str:
-    """Align ``rows`` under ``columns``, two spaces apart, as netstat does.
-
-    Widths come from the content, at least each column's minimum. When a line (counting
-    at most :data:`LAST_COLUMN` of the last column) would be wider than
-    :data:`TARGET_WIDTH`, the shrinkable columns (addresses) are narrowed
-    down to their minimum; a cell longer than its column is still printed whole, and
-    the cells after it move right (as in Windows netstat, where a long IPv6 address
-    pushes the rest of its line), aligning again as soon as there is room.
-    """
-    count = len(columns)
-    cells = [[col.header for col in columns], *[list(row) for row in rows]]
-    widths = [
-        max(col.minimum, *(display_width(row[i]) for row in cells)) for i, col in enumerate(columns)
-    ]
-    floors = [max(col.minimum, display_width(col.header)) for col in columns]
-
-    def total() -> int:
-        # The last column may be free text at the end of the line (a program, a path, an
-        # interface's description): past LAST_COLUMN it does not narrow the addresses.
-        last = min(widths[-1], max(floors[-1], LAST_COLUMN))
-        return indent + sum(widths[:-1]) + last + 2 * (count - 1)
-
-    while total() > TARGET_WIDTH:
-        narrower = [i for i in range(count) if columns[i].shrink and widths[i] > floors[i]]
-        if not narrower:
-            break
-        widths[max(narrower, key=lambda i: widths[i])] -= 1
-    stops = [sum(widths[:i]) + 2 * i for i in range(count)]
-    lines = []
-    for row in cells:
-        line = ""
-        used = 0
-        for i, cell in enumerate(row):
-            start = stops[i] if i == 0 else max(stops[i], used + 2)
-            size = display_width(cell)
-            if columns[i].right and size < widths[i] and start == stops[i]:
-                start += widths[i] - size
-            line += " " * (start - used) + cell
-            used = start + size
-        lines.append((" " * indent + line).rstrip())
-    return "\n".join(lines)
-
-
-def _section(title: str, body: str) -> str:
-    """A block as Windows netstat prints one: a blank line, the title, a blank line."""
-    return f"\n{title}\n\n{body}"
-
-
 # -- sockets -----------------------------------------------------------------------------
 
 # The state words of Windows netstat (MIB_TCP_STATE as netstat prints them).
@@ -577,11 +513,7 @@ _PROTOCOL_ORDER = {Protocol.TCP: 0, Protocol.UDP: 1, Protocol.UDPLITE: 2, Protoc
 
 
 def _state_text(row: Connection) -> str:
-    if row.state is None:
-        return ""
-    if row.state is TcpState.UNKNOWN and row.state_text is not None:
-        return safe_text(row.state_text)
-    return _STATE_WORDS.get(row.state, row.state.name)
+    return state_text(row, _STATE_WORDS)
 
 
 def _named_text(name: NamedEndpoint) -> str:
@@ -639,10 +571,6 @@ def _user_text(uid: int | None, numeric: bool) -> str:
     return str(uid)
 
 
-def _optional(value: int | None) -> str:
-    return "-" if value is None else str(value)
-
-
 def _endpoint_key(endpoint: Endpoint | None) -> tuple[int, int, int]:
     if endpoint is None:
         return (0, -1, -1)
@@ -680,18 +608,18 @@ def _inet_table(rows: Sequence[Connection], options: Options) -> str:
     for row in sorted(rows, key=_row_key):
         cells = [_protocol_text(row)]
         if options.extend:
-            cells += [_optional(row.recv_queue), _optional(row.send_queue)]
+            cells += [optional_text(row.recv_queue, "-"), optional_text(row.send_queue, "-")]
         cells += [_local_text(row), _foreign_text(row), _state_text(row)]
         if options.extend:
             # A capture's uids are another host's: this machine's user names would lie.
             numeric_users = options.numeric or options.root is not None
-            cells += [_user_text(row.uid, numeric_users), _optional(row.inode)]
+            cells += [_user_text(row.uid, numeric_users), optional_text(row.inode, "-")]
         if options.pid:
             cells.append(_pids_text(row))
         if options.program:
             cells.append(_program_text(row))
         body.append(cells)
-    return _section("Active Connections", layout(columns, body))
+    return section("Active Connections", layout(columns, body))
 
 
 def _unix_table(rows: Sequence[Connection], options: Options) -> str:
@@ -706,14 +634,14 @@ def _unix_table(rows: Sequence[Connection], options: Options) -> str:
     for row in sorted(rows, key=lambda row: (row.path is None, row.path or "", row.inode or 0)):
         kind = row.socket_type.name.removeprefix("SOCK_") if row.socket_type is not None else "-"
         state = _UNIX_STATES.get(row.state, row.state.name) if row.state is not None else ""
-        cells = ["UNIX", kind, state, _optional(row.inode)]
+        cells = ["UNIX", kind, state, optional_text(row.inode, "-")]
         if options.pid:
             cells.append(_pids_text(row))
         if options.program:
             cells.append(_program_text(row))
         cells.append(safe_text(row.path) if row.path is not None else "")
         body.append(cells)
-    return _section("Active UNIX domain sockets", layout(columns, body))
+    return section("Active UNIX domain sockets", layout(columns, body))
 
 
 def _sockets_text(rows: Sequence[Connection], options: Options) -> str:
@@ -729,16 +657,6 @@ def _sockets_text(rows: Sequence[Connection], options: Options) -> str:
 
 
 # -- routes ------------------------------------------------------------------------------
-
-
-def _route_interface(row: Route) -> str:
-    if row.interface is not None:
-        return safe_text(row.interface)
-    if row.interface_address is not None:
-        return str(row.interface_address)
-    if row.interface_index is not None:
-        return f"if{row.interface_index}"
-    return "*"
 
 
 def _route_table(rows: Sequence[Route], family: socket.AddressFamily) -> str:
@@ -759,8 +677,8 @@ def _route_table(rows: Sequence[Route], family: socket.AddressFamily) -> str:
                 str(row.gateway) if row.gateway is not None else "0.0.0.0",
                 str(row.destination.netmask),
                 route_flag_letters(row.flags),
-                _optional(row.metric),
-                _route_interface(row),
+                optional_text(row.metric, "-"),
+                route_interface_text(row),
             ]
             for row in rows
         ]
@@ -777,8 +695,8 @@ def _route_table(rows: Sequence[Route], family: socket.AddressFamily) -> str:
                 str(row.destination),
                 str(row.gateway) if row.gateway is not None else "::",
                 route_flag_letters(row.flags),
-                _optional(row.metric),
-                _route_interface(row),
+                optional_text(row.metric, "-"),
+                route_interface_text(row),
             ]
             for row in rows
         ]
@@ -790,10 +708,10 @@ def _routes_text(rows: Sequence[Route]) -> str:
     for family, name in ((socket.AF_INET, "IPv4"), (socket.AF_INET6, "IPv6")):
         mine = [row for row in rows if row.family is family]
         active = [row for row in mine if not row.persistent]
-        parts.append(_section(f"{name} Route Table", _route_table(active, family)))
+        parts.append(section(f"{name} Route Table", _route_table(active, family)))
         stored = [row for row in mine if row.persistent]
         if stored:
-            parts.append(_section(f"{name} Persistent Routes", _route_table(stored, family)))
+            parts.append(section(f"{name} Persistent Routes", _route_table(stored, family)))
     return "\n".join(parts)
 
 
@@ -827,38 +745,24 @@ def _interfaces_text(rows: Sequence[InterfaceStats]) -> str:
     table = [f"{'':<19}{'Received':>16}{'Sent':>16}", ""]
     for label, received, sent in lines:
         right = "" if sent is None else f"{sent:>16}"
-        table.append(f"{label:<19}{_optional(received):>16}{right}".rstrip())
-    text = _section("Interface Statistics", "\n".join(table))
+        table.append(f"{label:<19}{optional_text(received, '-'):>16}{right}".rstrip())
+    text = section("Interface Statistics", "\n".join(table))
     named = [row for row in rows if row.name is not None]
     if named:
         columns = [
             Column("Iface", 5),
             Column("MTU", right=True),
-            Column("RX-Bytes", right=True),
-            Column("RX-OK", right=True),
-            Column("RX-ERR", right=True),
-            Column("RX-DRP", right=True),
-            Column("TX-Bytes", right=True),
-            Column("TX-OK", right=True),
-            Column("TX-ERR", right=True),
-            Column("TX-DRP", right=True),
+            *(Column(header, right=True) for header in INTERFACE_COUNTERS),
         ]
         body = [
             [
                 safe_text(row.name or ""),
-                _optional(row.mtu),
-                str(row.rx_bytes),
-                str(row.rx_packets),
-                str(row.rx_errors),
-                str(row.rx_dropped),
-                str(row.tx_bytes),
-                str(row.tx_packets),
-                str(row.tx_errors),
-                str(row.tx_dropped),
+                optional_text(row.mtu, "-"),
+                *interface_counter_cells(row),
             ]
             for row in named
         ]
-        text += "\n" + _section("Per-interface Statistics", layout(columns, body, indent=0))
+        text += "\n" + section("Per-interface Statistics", layout(columns, body, indent=0))
     return text
 
 
@@ -922,7 +826,7 @@ def _statistics_text(rows: Sequence[ProtocolStats], all_groups: Sequence[str]) -
             f"  {name}{' ' * (width - display_width(name))} = {value}"
             for name, value in zip(names, row.counters.values(), strict=True)
         ]
-        parts.append(_section(f"{title} ({safe_text(row.group)})", "\n".join(lines)))
+        parts.append(section(f"{title} ({safe_text(row.group)})", "\n".join(lines)))
     return "\n".join(parts)
 
 
