@@ -1,4 +1,4 @@
-"""The ``netstatlib`` command line (``netstatlib/_cli.py``): the grammar, the output on
+"""The ``netstatlib`` command line (``netstatlib/cli/``): the grammar, the output on
 fixed records, JSON, name resolution with resolvers the test controls, intervals, errors.
 
 The records come from captures the tests build (``CapturedText``, read back through
@@ -23,15 +23,10 @@ import pytest
 
 import netstatlib
 from netstatlib import Table, TcpState
-from netstatlib._cli import (
-    HELP,
-    CommandLineError,
-    Options,
-    main,
-    parse_args,
-)
 from netstatlib._text import TARGET_WIDTH, display_width
 from netstatlib.backends import CapturedText
+from netstatlib.cli import CommandLineError, Options, main, parse_args
+from netstatlib.cli._grammar import HELP
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COUNTERS = FIXTURES / "linux" / "counters"
@@ -633,7 +628,7 @@ def live_default(monkeypatch: pytest.MonkeyPatch, capture: str) -> None:
     """Make the capture the default source, so that the default (name lookups) applies:
     --root alone never sends a capture's addresses to this machine's resolver."""
     backend = netstatlib.open_capture(capture)
-    monkeypatch.setattr("netstatlib._cli._source", lambda options: backend)
+    monkeypatch.setattr("netstatlib.cli._main._source", lambda options: backend)
 
 
 @pytest.mark.usefixtures("live_default")
@@ -938,7 +933,7 @@ def test_the_console_script_points_at_main() -> None:
 
 
 def test_the_state_words_are_windows(run: Run) -> None:
-    from netstatlib._cli import _STATE_WORDS
+    from netstatlib.cli._sockets import _STATE_WORDS
 
     assert _STATE_WORDS[TcpState.LISTEN] == "LISTENING"
     assert _STATE_WORDS[TcpState.SYN_RECV] == "SYN_RECEIVED"
