@@ -13,7 +13,7 @@ The package, in the order a command line flows through it:
 * ``_grammar``: the hand-written grammar (option tables, unique prefixes of long
   options, messages that say what was meant), :func:`parse_args` giving
   :class:`Options`, :class:`CommandLineError`, and the help text;
-* ``_capture``: the ``capture`` subcommand;
+* ``_capture``: the ``capture`` subcommand, read with the same grammar;
 * ``_render``: :func:`render`, one display read now from the backend, handing each kind
   of record to its renderer: ``_sockets``, ``_routes``, ``_interfaces``,
   ``_statistics``, ``_json``;

@@ -1,5 +1,5 @@
-"""The command line's grammar: Windows ``netstat``'s letters and Linux's habits as long
-options.
+"""The command line's grammar: Windows ``netstat``'s letters, Linux's habits as long
+options, and the reading machinery the ``capture`` subcommand shares.
 
 Strategy: the command line is parsed by hand, not by argparse, because Windows' grammar
 is not argparse's: letters are case-insensitive (``-AN`` is ``-an``), and a mistyped

@@ -19,7 +19,7 @@ from .._resolve import NameCache
 from .._text import safe_text
 from ..backends._base import Backend
 from ..backends._select import get_backend
-from ._capture import is_capture, run_capture
+from ._capture import CAPTURE_HELP, is_capture, parse_capture_args, run_capture
 from ._grammar import HELP, PROG, CommandLineError, Options, parse_args
 from ._render import Resolver, Services, render
 
@@ -71,7 +71,7 @@ def main(
     """
     words = list(sys.argv[1:] if argv is None else argv)
     if is_capture(words):
-        return run_capture(words)
+        return _capture(words)
     try:
         options = parse_args(words)
     except CommandLineError as exc:
@@ -121,6 +121,19 @@ def main(
         # `netstatlib -a | head`: the reader has gone; say nothing more.
         _silence_stdout()
         return 0
+
+
+def _capture(words: Sequence[str]) -> int:
+    """``netstatlib capture DIR``: exit status 0 done, 1 source error, 2 usage error."""
+    try:
+        options = parse_capture_args(words)
+        if options.help:
+            _write(sys.stdout, CAPTURE_HELP.rstrip("\n"))
+            return 0
+        return run_capture(options)
+    except CommandLineError as exc:
+        _error(str(exc))
+        return 2
 
 
 def _silence_stdout() -> None:
