@@ -3,6 +3,10 @@
 A ``Table`` is a plain ``Sequence`` for code (index, slice, iterate, ``len``), an aligned
 text table for people (``print(table)``), an HTML table in Jupyter, and converts to plain
 dicts (``to_dicts()``) and to pandas (``to_pandas()``, pandas being optional).
+
+The text table is laid out by :func:`netstatlib._text.layout`, the engine the command
+line uses too: columns are measured by display width (a wide East Asian character takes
+two terminal columns, a combining mark none), two spaces apart, numbers to the right.
 """
 
 from __future__ import annotations
@@ -26,7 +30,17 @@ from ._model import (
     ProtocolStats,
     Route,
     RouteFlags,
-    TcpState,
+)
+from ._text import (
+    INTERFACE_COUNTERS,
+    Column,
+    interface_counter_cells,
+    layout,
+    optional_text,
+    route_flag_letters,
+    route_interface_text,
+    safe_text,
+    state_text,
 )
 
 __all__ = ["Table"]
@@ -34,17 +48,6 @@ __all__ = ["Table"]
 R = TypeVar("R")
 
 _REPR_LINES = 40  # table lines shown by repr() and in Jupyter before the rest is elided
-
-
-def safe_text(text: str) -> str:
-    """Text made safe for a terminal: control characters and escapes shown escaped.
-
-    Process names, interface names and UNIX paths come from other users and may hold
-    escape sequences; printing them raw could rewrite the terminal.
-    """
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _endpoint_text(endpoint: Endpoint | None, name: NamedEndpoint | None = None) -> str:
@@ -80,39 +83,8 @@ def _connection_rows(rows: Sequence[Connection]) -> tuple[list[str], list[list[s
         else:
             local = _endpoint_text(row.local, row.local_name)
             remote = _endpoint_text(row.remote, row.remote_name)
-        if row.state is TcpState.UNKNOWN and row.state_text is not None:
-            state = safe_text(row.state_text)
-        else:
-            state = row.state.name if row.state is not None else ""
-        body.append([_protocol_text(row), local, remote, state, _owner_text(row)])
+        body.append([_protocol_text(row), local, remote, state_text(row), _owner_text(row)])
     return headers, body
-
-
-_FLAG_LETTERS = (
-    (RouteFlags.UP, "U"),
-    (RouteFlags.GATEWAY, "G"),
-    (RouteFlags.HOST, "H"),
-    (RouteFlags.REINSTATE, "R"),
-    (RouteFlags.DYNAMIC, "D"),
-    (RouteFlags.MODIFIED, "M"),
-    (RouteFlags.REJECT, "!"),
-)
-
-
-def route_flag_letters(flags: RouteFlags) -> str:
-    """The flags as ``netstat -r``/``route -n`` print them (``UG``, ``UH``, ``!``)."""
-    return "".join(letter for flag, letter in _FLAG_LETTERS if flag in flags)
-
-
-def _route_interface(row: Route) -> str:
-    """The device as the source named it: a name, or (Windows) an address or index."""
-    if row.interface is not None:
-        return safe_text(row.interface)
-    if row.interface_address is not None:
-        return str(row.interface_address)
-    if row.interface_index is not None:
-        return f"if{row.interface_index}"
-    return "*"
 
 
 def _route_rows(rows: Sequence[Route]) -> tuple[list[str], list[list[str]]]:
@@ -122,33 +94,21 @@ def _route_rows(rows: Sequence[Route]) -> tuple[list[str], list[list[str]]]:
             str(row.destination),
             str(row.gateway) if row.gateway is not None else "*",
             route_flag_letters(row.flags),
-            _optional(row.metric),
-            _route_interface(row),
+            optional_text(row.metric),
+            route_interface_text(row),
         ]
         for row in rows
     ]
     return headers, body
 
 
-def _optional(value: object) -> str:
-    return "" if value is None else str(value)
-
-
 def _interface_rows(rows: Sequence[InterfaceStats]) -> tuple[list[str], list[list[str]]]:
-    headers = ["Iface", "MTU", "RX-Bytes", "RX-OK", "RX-ERR", "RX-DRP",
-               "TX-Bytes", "TX-OK", "TX-ERR", "TX-DRP", "Up"]  # fmt: skip
+    headers = ["Iface", "MTU", *INTERFACE_COUNTERS, "Up"]
     body = [
         [
             safe_text(row.name) if row.name is not None else "(all)",
-            _optional(row.mtu),
-            str(row.rx_bytes),
-            str(row.rx_packets),
-            str(row.rx_errors),
-            str(row.rx_dropped),
-            str(row.tx_bytes),
-            str(row.tx_packets),
-            str(row.tx_errors),
-            str(row.tx_dropped),
+            optional_text(row.mtu),
+            *interface_counter_cells(row),
             {None: "", True: "yes", False: "no"}[row.is_up],
         ]
         for row in rows
@@ -190,25 +150,6 @@ def _right_aligned(headers: list[str], body: list[list[str]]) -> list[bool]:
         bool(body) and all(row[i].lstrip("-").isdigit() or row[i] == "" for row in body)
         for i in range(len(headers))
     ]
-
-
-def format_table(headers: list[str], body: list[list[str]]) -> str:
-    """Align columns: numbers to the right, text to the left, two spaces between."""
-    widths = [len(h) for h in headers]
-    for row in body:
-        for i, cell in enumerate(row):
-            if len(cell) > widths[i]:
-                widths[i] = len(cell)
-    right = _right_aligned(headers, body)
-
-    def line(cells: list[str]) -> str:
-        parts = [
-            cell.rjust(widths[i]) if right[i] else cell.ljust(widths[i])
-            for i, cell in enumerate(cells)
-        ]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(headers), *(line(row) for row in body)])
 
 
 def plain_value(value: Any) -> Any:
@@ -294,7 +235,9 @@ class Table(Sequence[R], Generic[R]):
         if max_lines is not None and len(body) > max_lines:
             hidden = len(body) - max_lines
             body = body[:max_lines]
-        text = format_table(headers, body)
+        right = _right_aligned(headers, body)
+        columns = [Column(header, right=r) for header, r in zip(headers, right, strict=True)]
+        text = layout(columns, body, indent=0, width=None)
         if hidden:
             text += f"\n... {hidden} more lines"
         return text

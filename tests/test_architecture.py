@@ -141,9 +141,20 @@ def test_imports_go_down_the_layers(module: str) -> None:
 
 def test_nothing_but_the_command_line_imports_the_command_line() -> None:
     for module, targets in GRAPH.items():
-        if layer(module) >= layer("netstatlib.cli"):
+        if module == "netstatlib.__main__" or module.startswith("netstatlib.cli"):
             continue
         assert not [t for t in targets if t.startswith("netstatlib.cli")], module
+    assert GRAPH["netstatlib.__main__"] == ["netstatlib.cli"]
+
+
+def test_the_command_line_is_a_package_of_private_modules() -> None:
+    cli = [module for module in MODULES if module.startswith("netstatlib.cli.")]
+    assert cli and all(module.rpartition(".")[2].startswith("_") for module in cli)
+
+
+def test_the_text_engine_needs_only_the_data_model() -> None:
+    assert set(GRAPH["netstatlib._text"]) <= {"netstatlib._model", "netstatlib._errors"}
+    assert "netstatlib._text" in GRAPH["netstatlib._table"]
 
 
 def test_the_capture_format_imports_no_backend() -> None:

@@ -1,4 +1,4 @@
-"""The ``netstatlib`` command line (``netstatlib/_cli.py``): the grammar, the output on
+"""The ``netstatlib`` command line (``netstatlib/cli/``): the grammar, the output on
 fixed records, JSON, name resolution with resolvers the test controls, intervals, errors.
 
 The records come from captures the tests build (``CapturedText``, read back through
@@ -23,17 +23,9 @@ import pytest
 
 import netstatlib
 from netstatlib import Table, TcpState
-from netstatlib._cli import (
-    HELP,
-    TARGET_WIDTH,
-    Column,
-    CommandLineError,
-    Options,
-    display_width,
-    layout,
-    main,
-    parse_args,
-)
+from netstatlib._text import TARGET_WIDTH, display_width
+from netstatlib.cli import CommandLineError, Options, main, parse_args
+from netstatlib.cli._grammar import HELP
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COUNTERS = FIXTURES / "linux" / "counters"
@@ -647,7 +639,7 @@ def live_default(monkeypatch: pytest.MonkeyPatch, capture: str) -> None:
     """Make the capture the default source, so that the default (name lookups) applies:
     --root alone never sends a capture's addresses to this machine's resolver."""
     backend = netstatlib.open_capture(capture)
-    monkeypatch.setattr("netstatlib._cli._source", lambda options: backend)
+    monkeypatch.setattr("netstatlib.cli._main._source", lambda options: backend)
 
 
 @pytest.mark.usefixtures("live_default")
@@ -917,43 +909,6 @@ def test_an_unusable_backend_is_an_error(run: Run, monkeypatch: pytest.MonkeyPat
     assert err.startswith("netstatlib: unknown backend 'nonsense' in NETSTATLIB_BACKEND")
 
 
-# -- layout ------------------------------------------------------------------------------
-
-
-def test_layout_pushes_long_cells_and_aligns_again() -> None:
-    columns = [Column("A", 3), Column("Addr", 10, shrink=True), Column("State", 5), Column("X")]
-    # Everything fits in 80 columns: every cell aligned, the address column as wide as
-    # its longest cell.
-    fits = layout(columns, [["x", "short", "OK", "1"], ["y", "b" * 40, "OK", "2"]], indent=0)
-    assert fits.splitlines() == [
-        "A    Addr" + " " * 38 + "State  X",
-        "x    short" + " " * 37 + "OK     1",
-        "y    " + "b" * 40 + "  OK     2",
-    ]
-    # One cell too long for 80 columns: the column is as wide as fits, the long cell is
-    # printed whole and pushes the rest of its own line only.
-    text = layout(columns, [["x", "short", "OK", "1"], ["z", "b" * 100, "OK", "3"]], indent=0)
-    lines = text.splitlines()
-    assert max(map(display_width, lines[:2])) <= TARGET_WIDTH
-    assert lines[0].index("State") == lines[1].index("OK") == 3 + 2 + 65 + 2
-    assert lines[2] == "z    " + "b" * 100 + "  OK  3"
-    # A cell that overflows by a little lets the next columns align again.
-    text = layout(
-        [Column("A"), Column("B", 4, shrink=True), Column("C", 4, shrink=True), Column("D")],
-        [["a", "b" * 4, "c" * 4, "d"], ["a", "b" * 40, "c", "d"], ["a", "b" * 6, "c", "d"]],
-        indent=0,
-    )
-    lines = text.splitlines()
-    assert lines[3].index("d") == lines[1].index("d")  # realigned after a short overflow
-
-
-def test_layout_counts_wide_characters() -> None:
-    columns = [Column("Name"), Column("N", right=True)]
-    text = layout(columns, [["名前", "1"], ["ab", "22"]], indent=0)
-    assert text.splitlines() == ["Name   N", "名前   1", "ab    22"]
-    assert display_width("名前") == 4 and display_width("e\u0301") == 1
-
-
 # -- the module and the console script ---------------------------------------------------
 
 
@@ -989,7 +944,7 @@ def test_the_console_script_points_at_main() -> None:
 
 
 def test_the_state_words_are_windows(run: Run) -> None:
-    from netstatlib._cli import _STATE_WORDS
+    from netstatlib.cli._sockets import _STATE_WORDS
 
     assert _STATE_WORDS[TcpState.LISTEN] == "LISTENING"
     assert _STATE_WORDS[TcpState.SYN_RECV] == "SYN_RECEIVED"

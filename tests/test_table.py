@@ -12,6 +12,7 @@ from netstatlib import (
     Connection,
     Endpoint,
     InterfaceStats,
+    NamedEndpoint,
     Protocol,
     ProtocolStats,
     Route,
@@ -20,6 +21,7 @@ from netstatlib import (
     TcpState,
     UnsupportedError,
 )
+from netstatlib._text import display_width
 
 
 def ep(text: str, port: int) -> Endpoint:
@@ -170,3 +172,77 @@ def test_to_pandas_without_pandas_says_what_to_install() -> None:
         frame = Table(ROWS).to_pandas()
         assert list(frame["process"])[:1] == ["sshd"]
         assert str(frame["inode"].dtype) == "Int64"
+
+
+def _unix(path: str, state: TcpState | None) -> Connection:
+    return Connection(
+        protocol=Protocol.UNIX,
+        family=socket.AF_UNIX,
+        local=None,
+        remote=None,
+        state=state,
+        path=path,
+        socket_type=socket.SOCK_STREAM,
+        pids=(7,),
+        process="d",
+    )
+
+
+def test_wide_and_combining_characters_are_aligned_by_display_width() -> None:
+    # A generic record table: the host column holds CJK (two terminal columns per
+    # character), a combining accent (none) and ASCII; every column starts at the same
+    # terminal column on every line, which counting code points would break.
+    names = Table(
+        [
+            NamedEndpoint(host="名前", port=1, service="a"),
+            NamedEndpoint(host="cafe\u0301", port=22, service="bb"),
+            NamedEndpoint(host="x", port=333, service=None),
+        ]
+    )
+    assert str(names).splitlines() == [
+        "host  port  service",
+        "名前     1  a",
+        "cafe\u0301    22  bb",
+        "x      333  None",
+    ]
+
+
+def test_connections_with_wide_paths_keep_their_columns() -> None:
+    rows = [
+        _unix("/run/サービス.sock", TcpState.LISTEN),
+        _unix("/run/cafe\u0301.sock", TcpState.ESTABLISHED),
+        _unix("/run/plain.sock", None),
+        ROWS[0],
+    ]
+    lines = str(Table(rows)).splitlines()
+
+    def column(line: str, text: str) -> int:
+        # Where ``text`` starts, in terminal columns.
+        return display_width(line[: line.index(text)])
+
+    state = column(lines[0], "State")
+    owner = column(lines[0], "PID/Program")
+    assert column(lines[1], "LISTEN") == column(lines[2], "ESTABLISHED") == state
+    assert column(lines[4], "LISTEN") == state
+    assert {column(line, "7/d") for line in lines[1:4]} == {owner}
+    # The widest cell sets the width: "/run/サービス.sock" takes 18 columns (14 characters),
+    # after "Proto" and two spaces.
+    assert display_width("/run/サービス.sock") == 18
+    assert column(lines[0], "Remote Address") == len("Proto  ") + 18 + 2
+
+
+def test_interface_names_of_any_script_keep_the_counters_aligned() -> None:
+    counters = dict.fromkeys(
+        ["rx_bytes", "rx_packets", "rx_errors", "rx_dropped", "rx_fifo_errors",
+         "rx_frame_errors", "rx_compressed", "multicast", "tx_bytes", "tx_packets",
+         "tx_errors", "tx_dropped", "tx_fifo_errors", "collisions", "tx_carrier_errors",
+         "tx_compressed"], 0)  # fmt: skip
+    rows = [
+        InterfaceStats(name=name, mtu=1500, is_up=True, **counters)
+        for name in ("网卡0", "vx-e\u0301", "lo")
+    ]
+    lines = str(Table(rows)).splitlines()
+    # The name column is first: every line's MTU ends at the same terminal column.
+    ends = {display_width(line[: line.index("1500") + 4]) for line in lines[1:]}
+    assert ends == {display_width(lines[0][: lines[0].index("MTU") + 3])}
+    assert lines[1].startswith("网卡0  ") and lines[3].startswith("lo     ")

@@ -23,8 +23,8 @@ import pytest
 
 import netstatlib
 from netstatlib import Connection, Protocol
-from netstatlib._cli import _STATE_WORDS, _foreign_text
 from netstatlib.backends import LinuxProcfs
+from netstatlib.cli._sockets import _STATE_WORDS, _foreign_text
 
 from . import netns
 
@@ -72,7 +72,7 @@ def key(row: dict[str, Any]) -> tuple[str, str, str, str]:
 
 def record_key(record: Connection) -> tuple[str, str, str, str]:
     """A library record as the command prints it (numeric)."""
-    from netstatlib._cli import _protocol_text, _state_text
+    from netstatlib.cli._sockets import _protocol_text, _state_text
 
     local = str(record.local)
     return (_protocol_text(record), local, _foreign_text(record), _state_text(record))

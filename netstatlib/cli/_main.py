@@ -1,0 +1,146 @@
+"""The main loop: read the command line, then show one display, or one per interval.
+
+:func:`main` is the ``netstatlib`` command (``netstatlib.__main__``): it parses the
+command line (:func:`~netstatlib.cli.parse_args`, or the ``capture`` subcommand's
+grammar), opens the source (:func:`_source`), writes what :func:`~netstatlib.cli.render`
+gives, and turns every failure into one line on stderr and an exit status.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from .._capture import open_capture
+from .._errors import NetstatError
+from .._resolve import NameCache
+from .._text import safe_text
+from ..backends._base import Backend
+from ..backends._registry import get_backend
+from ._capture import CAPTURE_HELP, is_capture, parse_capture_args, run_capture
+from ._grammar import HELP, PROG, CommandLineError, Options, parse_args
+from ._render import Resolver, Services, render
+
+__all__ = ["main"]
+
+
+def _source(options: Options) -> Backend | None:
+    """The backend: a capture folder (--root), a named one (--backend), or the default."""
+    if options.root is None:
+        return None if options.backend is None else get_backend(options.backend)
+    backend = open_capture(options.root)
+    if options.backend is not None and backend.name != options.backend:
+        raise CommandLineError(
+            f"--root {safe_text(options.root)} holds a {backend.name} capture, "
+            f"not one for --backend {options.backend}"
+        )
+    return backend
+
+
+def _write(stream: TextIO, text: str) -> None:
+    # Whatever the terminal's encoding, never fail on a name: characters it cannot show
+    # are written as backslash escapes (control characters are escaped already).
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
+    stream.flush()
+
+
+def _error(message: str) -> None:
+    _write(sys.stderr, f"{PROG}: {safe_text(message)}")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    resolver: Resolver | None = None,
+    services: Services | None = None,
+    resolve_timeout: float | None = None,
+    resolve_deadline: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    iterations: int | None = None,
+) -> int:
+    """Run the command; returns the exit status (0 done, 1 source error, 2 usage error).
+
+    The keyword arguments are for tests and embedding, not command-line options:
+    ``resolver`` and ``services`` replace reverse DNS and the services database in the
+    name lookups (``netstatlib.resolve_names``), ``resolve_timeout`` and
+    ``resolve_deadline`` bound them; ``sleep`` waits between the displays of an
+    interval and ``iterations`` stops after that many displays.
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
+    if is_capture(words):
+        return _capture(words)
+    try:
+        options = parse_args(words)
+    except CommandLineError as exc:
+        _error(str(exc))
+        return 2
+    if options.help:
+        _write(sys.stdout, HELP.rstrip("\n"))
+        return 0
+    if options.version:
+        from .._version import __version__
+
+        _write(sys.stdout, f"{PROG} {__version__}")
+        return 0
+    # One cache per run: an interval display asks DNS once per address, and a run never
+    # sees another run's answers (tests inject resolvers that disagree).
+    resolve_options: dict[str, Any] = {"cache": NameCache()}
+    if resolve_timeout is not None:
+        resolve_options["timeout"] = resolve_timeout
+    if resolve_deadline is not None:
+        resolve_options["deadline"] = resolve_deadline
+    shown = 0
+    try:
+        backend = _source(options)
+        while True:
+            text = render(
+                options,
+                backend,
+                resolver=resolver,
+                services=services,
+                resolve_options=resolve_options,
+            )
+            _write(sys.stdout, text)
+            shown += 1
+            if options.interval is None or (iterations is not None and shown >= iterations):
+                return 0
+            sleep(options.interval)
+    except CommandLineError as exc:
+        _error(str(exc))
+        return 2
+    except NetstatError as exc:
+        _error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        # Ctrl-C is how an interval display ends (as netstat's): quietly, successfully.
+        return 0 if options.interval is not None else 130
+    except BrokenPipeError:
+        # `netstatlib -a | head`: the reader has gone; say nothing more.
+        _silence_stdout()
+        return 0
+
+
+def _capture(words: Sequence[str]) -> int:
+    """``netstatlib capture DIR``: exit status 0 done, 1 source error, 2 usage error."""
+    try:
+        options = parse_capture_args(words)
+        if options.help:
+            _write(sys.stdout, CAPTURE_HELP.rstrip("\n"))
+            return 0
+        return run_capture(options)
+    except CommandLineError as exc:
+        _error(str(exc))
+        return 2
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,0 +1,206 @@
+"""Sockets as Windows' ``netstat`` lists them: which ones, and their tables.
+
+Without ``-a`` only sockets with a peer are listed (:func:`select_sockets`), as netstat
+does. :func:`sockets_text` prints the TCP, UDP, UDP-Lite and raw sockets in Windows'
+``Active Connections`` table (its columns, state words and order, with Linux's
+``--extend`` columns where Linux's ``netstat -e`` puts them) and UNIX sockets in Linux
+``netstat -x``'s ``Active UNIX domain sockets`` table.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from .._model import Connection, Endpoint, NamedEndpoint, Protocol, TcpState
+from .._query import connections, listening
+from .._table import Table
+from .._text import Column, layout, optional_text, safe_text, section, state_text
+from ..backends._base import Backend
+from ._grammar import Options, socket_kinds
+
+__all__ = ["select_sockets", "sockets_text"]
+
+
+def _is_active(row: Connection) -> bool:
+    """What netstat lists without -a: sockets with a peer (UNIX: all but listeners)."""
+    if row.protocol is Protocol.UNIX:
+        return row.state is not TcpState.LISTEN
+    return row.remote is not None or row.remote_name is not None
+
+
+def select_sockets(options: Options, backend: Backend | None) -> Table[Connection]:
+    """The sockets the options ask for, read now from ``backend``."""
+    kinds = socket_kinds(options)
+    if options.listening and not options.all:
+        return listening(kinds, where=options.filter, processes=options.processes, backend=backend)
+    rows = connections(kinds, where=options.filter, processes=options.processes, backend=backend)
+    if options.all:
+        return rows
+    return Table(row for row in rows if _is_active(row))
+
+
+# The state words of Windows netstat (MIB_TCP_STATE as netstat prints them).
+_STATE_WORDS = {
+    TcpState.LISTEN: "LISTENING",
+    TcpState.SYN_RECV: "SYN_RECEIVED",
+    TcpState.NEW_SYN_RECV: "SYN_RECEIVED",
+    TcpState.FIN_WAIT1: "FIN_WAIT_1",
+    TcpState.FIN_WAIT2: "FIN_WAIT_2",
+    TcpState.CLOSE: "CLOSED",
+}
+# Linux netstat -x's words for a UNIX socket's state.
+_UNIX_STATES = {
+    TcpState.LISTEN: "LISTENING",
+    TcpState.ESTABLISHED: "CONNECTED",
+    TcpState.SYN_SENT: "CONNECTING",
+    TcpState.CLOSING: "DISCONNECTING",
+}
+_PROTOCOL_ORDER = {Protocol.TCP: 0, Protocol.UDP: 1, Protocol.UDPLITE: 2, Protocol.RAW: 3}
+
+
+def _state_text(row: Connection) -> str:
+    return state_text(row, _STATE_WORDS)
+
+
+def _named_text(name: NamedEndpoint) -> str:
+    # resolve_names brackets an IPv6 address kept as host text; a Windows capture may not.
+    host = name.host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = name.service if name.service is not None else name.port
+    return safe_text(f"{host}:{'*' if port is None else port}")
+
+
+def _local_text(row: Connection) -> str:
+    if row.local_name is not None:
+        return _named_text(row.local_name)
+    return "*:*" if row.local is None else str(row.local)
+
+
+def _foreign_text(row: Connection) -> str:
+    if row.remote_name is not None:
+        return _named_text(row.remote_name)
+    if row.remote is not None:
+        return str(row.remote)
+    # No peer: Windows prints a TCP listener's as 0.0.0.0:0 or [::]:0, a UDP socket's as *:*.
+    if row.protocol is Protocol.TCP and row.family is socket.AF_INET:
+        return "0.0.0.0:0"
+    if row.protocol is Protocol.TCP and row.family is socket.AF_INET6:
+        return "[::]:0"
+    return "*:*"
+
+
+def _protocol_text(row: Connection) -> str:
+    return "UDPLITE" if row.protocol is Protocol.UDPLITE else row.protocol.value.upper()
+
+
+def _pids_text(row: Connection) -> str:
+    return ",".join(map(str, row.pids)) if row.pids else "-"
+
+
+def _program_text(row: Connection) -> str:
+    return safe_text(row.process) if row.process is not None else "-"
+
+
+def _user_text(uid: int | None, numeric: bool) -> str:
+    if uid is None:
+        return "-"
+    if not numeric:
+        try:
+            import pwd
+        except ImportError:  # Windows
+            return str(uid)
+        try:
+            return safe_text(pwd.getpwuid(uid).pw_name)
+        except KeyError:
+            pass
+    return str(uid)
+
+
+def _endpoint_key(endpoint: Endpoint | None) -> tuple[int, int, int]:
+    if endpoint is None:
+        return (0, -1, -1)
+    return (endpoint.address.version, int(endpoint.address), endpoint.port)
+
+
+def _row_key(row: Connection) -> tuple[Any, ...]:
+    family = row.family.value if row.family is not None else 0
+    return (
+        _PROTOCOL_ORDER.get(row.protocol, 9),
+        family,
+        _endpoint_key(row.local),
+        _endpoint_key(row.remote),
+        str(row.local_name),
+        str(row.remote_name),
+    )
+
+
+def _inet_table(rows: Sequence[Connection], options: Options) -> str:
+    columns = [Column("Proto", 5)]
+    if options.extend:
+        columns += [Column("Recv-Q", right=True), Column("Send-Q", right=True)]
+    columns += [
+        Column("Local Address", 21, shrink=True),
+        Column("Foreign Address", 21, shrink=True),
+    ]
+    columns += [Column("State", 14)]
+    if options.extend:
+        columns += [Column("User"), Column("Inode", right=True)]
+    if options.pid:
+        columns += [Column("PID")]
+    if options.program:
+        columns += [Column("Program")]
+    body = []
+    for row in sorted(rows, key=_row_key):
+        cells = [_protocol_text(row)]
+        if options.extend:
+            cells += [optional_text(row.recv_queue, "-"), optional_text(row.send_queue, "-")]
+        cells += [_local_text(row), _foreign_text(row), _state_text(row)]
+        if options.extend:
+            # A capture's uids are another host's: this machine's user names would lie.
+            numeric_users = options.numeric or options.root is not None
+            cells += [_user_text(row.uid, numeric_users), optional_text(row.inode, "-")]
+        if options.pid:
+            cells.append(_pids_text(row))
+        if options.program:
+            cells.append(_program_text(row))
+        body.append(cells)
+    return section("Active Connections", layout(columns, body))
+
+
+def _unix_table(rows: Sequence[Connection], options: Options) -> str:
+    columns = [Column("Proto", 5), Column("Type", 9), Column("State", 13)]
+    columns.append(Column("I-Node", right=True))
+    if options.pid:
+        columns.append(Column("PID"))
+    if options.program:
+        columns.append(Column("Program"))
+    columns.append(Column("Path"))
+    body = []
+    for row in sorted(rows, key=lambda row: (row.path is None, row.path or "", row.inode or 0)):
+        kind = row.socket_type.name.removeprefix("SOCK_") if row.socket_type is not None else "-"
+        state = _UNIX_STATES.get(row.state, row.state.name) if row.state is not None else ""
+        cells = ["UNIX", kind, state, optional_text(row.inode, "-")]
+        if options.pid:
+            cells.append(_pids_text(row))
+        if options.program:
+            cells.append(_program_text(row))
+        cells.append(safe_text(row.path) if row.path is not None else "")
+        body.append(cells)
+    return section("Active UNIX domain sockets", layout(columns, body))
+
+
+def sockets_text(rows: Sequence[Connection], options: Options) -> str:
+    """The ``Active Connections`` table, the UNIX sockets' table, or both, as the kinds
+    asked for say (``-a --tcp --unix``)."""
+    kinds = socket_kinds(options)
+    parts = []
+    if any(kind != "unix" for kind in kinds):
+        inet = [row for row in rows if row.protocol is not Protocol.UNIX]
+        parts.append(_inet_table(inet, options))
+    if "unix" in kinds:
+        unix = [row for row in rows if row.protocol is Protocol.UNIX]
+        parts.append(_unix_table(unix, options))
+    return "\n".join(parts)
