@@ -17,7 +17,7 @@ import attrs
 # `paths: [.]` does for the API reference).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from netstatlib.backends import QUERIES, available
+from netstatlib.backends import HINTS, QUERIES, available
 from netstatlib.backends._capabilities import RECORD_TYPES
 
 MARKER = "<!-- support-matrix -->"
@@ -35,8 +35,8 @@ def _row(cells: list[str]) -> str:
 
 
 def render() -> str:
-    """The support matrix as Markdown: queries and socket tables, then one table of
-    fields per query."""
+    """The support matrix as Markdown: queries and socket tables, the hints of a socket
+    query each backend uses, then one table of fields per query."""
     backends = available()
     header = ["", *(f"`{info.name}`" for info in backends)]
     rule = ["---"] * len(header)
@@ -55,6 +55,17 @@ def render() -> str:
         label = f"{protocol.value} sockets, {family.name}"
         cells = ["yes" if (protocol, family) in i.capabilities.tables else "-" for i in backends]
         lines.append(_row([label, *cells]))
+    lines += ["", "## Socket query hints", ""]
+    lines.append(
+        "What each backend does with a socket query besides answering it (see "
+        "[Writing a backend](writing-a-backend.md#what-a-socket-query-offers)). Every "
+        "backend gives the same rows; the query functions apply the whole query to what "
+        "comes back."
+    )
+    lines += ["", _row(header), _row(rule)]
+    for hint, meaning in HINTS.items():
+        cells = ["yes" if hint in i.capabilities.hints else "-" for i in backends]
+        lines.append(_row([f"`{hint}`: {meaning}", *cells]))
     lines += ["", "## Fields", ""]
     lines.append(
         "A field marked `-` is always `None` from that backend; `yes` means the backend "

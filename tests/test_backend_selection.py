@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -190,6 +191,9 @@ def test_the_support_matrix_page_is_generated_from_the_declarations() -> None:
         "yes" if info.capabilities.supports("routes", "interface_address") else "-"
         for info in available()
     ]
+    row = next(line for line in text.splitlines() if line.startswith("| `states`"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")][1:]
+    assert cells == ["yes" if "states" in info.capabilities.hints else "-" for info in available()]
 
 
 def test_the_fake_backend_example_in_the_docs_runs() -> None:
@@ -202,3 +206,35 @@ def test_the_fake_backend_example_in_the_docs_runs() -> None:
     with contextlib.redirect_stdout(output):
         exec(compile(code, "writing-a-backend.md", "exec"), {"__name__": "docs_example"})
     assert output.getvalue() == expected
+
+
+def test_the_source_example_in_the_docs_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SSH source of writing-a-backend.md, with ssh answered from a fixture."""
+    sockets = FIXTURES / "linux" / "sockets"
+
+    def ssh(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        command, path = argv[2], Path(argv[3].replace("/proc/net", str(sockets)))
+        if command == "ls":
+            names = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+            return subprocess.CompletedProcess(
+                argv, 0 if path.is_dir() else 2, "\n".join(names).encode()
+            )
+        if path.is_file():
+            return subprocess.CompletedProcess(argv, 0, path.read_bytes())
+        return subprocess.CompletedProcess(argv, 1, b"")
+
+    page = (DOCS / "writing-a-backend.md").read_text()
+    code = next(block for block in re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+                if "class SshProc" in block)  # fmt: skip
+    monkeypatch.setattr(subprocess, "run", ssh)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(code, "writing-a-backend.md", "exec"), {"__name__": "docs_example"})
+    expected = netstatlib.routes(
+        backend=LinuxProcfs(
+            source=netstatlib.backends.MemorySource(
+                {f"net/{name}": (sockets / name).read_bytes() for name in ("route", "ipv6_route")}
+            )
+        )
+    )
+    assert output.getvalue() == f"{expected}\n"

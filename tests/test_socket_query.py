@@ -468,3 +468,11 @@ def test_a_prefix_matches_as_inet_diag_does() -> None:
     assert everything6.matches(row("::1"))  # no peer is [::]:0 to the kernel
     assert not everything6.matches(row("127.0.0.1"))  # an IPv6 prefix never holds IPv4
     assert PortCondition("remote", "==", 0).matches(row("10.0.0.1"))
+
+
+def test_the_planning_example_in_the_docs_is_what_plan_gives() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "filters.md").read_text()
+    lines = page.splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith(">>> SocketQuery.plan("))
+    call = lines[index].removeprefix(">>> ")
+    assert repr(eval(call, {"SocketQuery": SocketQuery, "KINDS": KINDS})) == lines[index + 1]
