@@ -31,11 +31,6 @@ from netstatlib.backends._capabilities import RECORD_TYPES
 DOCS = Path(__file__).parent.parent / "docs"
 
 
-@pytest.fixture(autouse=True)
-def _no_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
-
-
 @pytest.mark.parametrize(
     ("platform", "name"),
     [("linux", "linux"), ("win32", "windows"), ("darwin", "psutil"), ("freebsd14", "psutil")],

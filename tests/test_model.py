@@ -20,6 +20,8 @@ from netstatlib import (
     UsageError,
 )
 
+from conftest import conn
+
 
 @pytest.mark.parametrize(
     ("text", "state"),
@@ -89,30 +91,18 @@ def test_ipv4_mapped_endpoint_is_kept_and_recognisable() -> None:
     assert plain.unmapped() is plain
 
 
-def _connection(**changes: object) -> Connection:
-    fields: dict[str, object] = {
-        "protocol": Protocol.TCP,
-        "family": socket.AF_INET,
-        "local": Endpoint(address=netaddr.IPAddress("127.0.0.1"), port=80),
-        "remote": None,
-        "state": TcpState.LISTEN,
-    }
-    fields.update(changes)
-    return Connection(**fields)  # type: ignore[arg-type]
-
-
 def test_records_are_frozen_slotted_hashable_keyword_only() -> None:
-    row = _connection()
+    row = conn()
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         row.state = TcpState.CLOSE  # type: ignore[misc]
     assert not hasattr(row, "__dict__")
-    assert hash(row) == hash(_connection())
+    assert hash(row) == hash(conn())
     with pytest.raises(TypeError):
         Connection(Protocol.TCP, socket.AF_INET, None, None, None)  # type: ignore[misc]
 
 
 def test_unknown_fields_default_to_none_not_placeholders() -> None:
-    row = _connection()
+    row = conn()
     assert row.pids is None
     assert row.process is None
     assert row.uid is None
@@ -139,7 +129,7 @@ def test_unknown_fields_default_to_none_not_placeholders() -> None:
     ],
 )
 def test_is_listening(changes: dict[str, object], expected: bool) -> None:
-    assert _connection(**changes).is_listening is expected
+    assert conn(**changes).is_listening is expected
 
 
 def _route(destination: str, flags: RouteFlags, interface: str | None = "eth0") -> Route:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 import netaddr
 import pytest
@@ -11,7 +12,6 @@ import pytest
 import netstatlib
 from netstatlib import (
     Connection,
-    Endpoint,
     F,
     FilterError,
     InterfaceStats,
@@ -24,30 +24,28 @@ from netstatlib import (
 )
 from netstatlib.backends import LinuxProcfs
 
+from conftest import conn, ep
 
-def ep(address: str, port: int) -> Endpoint:
-    return Endpoint(address=netaddr.IPAddress(address), port=port)
-
-
-def conn(**fields: object) -> Connection:
-    base: dict[str, object] = {
-        "protocol": Protocol.TCP,
-        "family": socket.AF_INET,
-        "local": ep("10.0.0.5", 22),
-        "remote": ep("8.8.8.8", 51000),
-        "state": TcpState.ESTABLISHED,
-        "pids": (812, 900),
-        "process": "sshd: alice",
-        "uid": 0,
-    }
-    base.update(fields)
-    return Connection(**base)  # type: ignore[arg-type]
+# An SSH session from a public address: what a row is unless a test says otherwise.
+SESSION: dict[str, Any] = {
+    "local": ep("10.0.0.5", 22),
+    "remote": ep("8.8.8.8", 51000),
+    "family": socket.AF_INET,
+    "state": TcpState.ESTABLISHED,
+    "pids": (812, 900),
+    "process": "sshd: alice",
+    "uid": 0,
+}
 
 
-LISTENER = conn(local=ep("0.0.0.0", 22), remote=None, state=TcpState.LISTEN)
-LOOPBACK = conn(local=ep("127.0.0.1", 631), remote=ep("127.0.0.1", 40000), process="cupsd")
-UDP = conn(protocol=Protocol.UDP, local=ep("0.0.0.0", 53), remote=None, state=None)
-ESTABLISHED = conn()
+def session(**fields: Any) -> Connection:
+    return conn(**{**SESSION, **fields})
+
+
+LISTENER = session(local=ep("0.0.0.0", 22), remote=None, state=TcpState.LISTEN)
+LOOPBACK = session(local=ep("127.0.0.1", 631), remote=ep("127.0.0.1", 40000), process="cupsd")
+UDP = session(protocol=Protocol.UDP, local=ep("0.0.0.0", 53), remote=None, state=None)
+ESTABLISHED = session()
 
 
 @pytest.mark.parametrize(
@@ -241,8 +239,8 @@ def test_process_free_parts_run_before_the_process_lookup(tmp_path: Path) -> Non
 
 
 def test_ipv4_mapped_peers_are_classed_and_ranged_by_their_ipv4_address() -> None:
-    mapped = conn(family=socket.AF_INET6, remote=ep("::ffff:8.8.8.8", 443))
-    private = conn(family=socket.AF_INET6, remote=ep("::ffff:10.1.2.3", 443))
+    mapped = session(family=socket.AF_INET6, remote=ep("::ffff:8.8.8.8", 443))
+    private = session(family=socket.AF_INET6, remote=ep("::ffff:10.1.2.3", 443))
     assert F.remote_address.is_global(mapped)
     assert not F.remote_address.is_global(private)
     assert F.remote_address.is_private(private)
@@ -258,10 +256,12 @@ def test_audit_predicates_and_half_open_counts() -> None:
     assert audits.TO_PUBLIC_ADDRESSES(ESTABLISHED)
     assert not audits.TO_PUBLIC_ADDRESSES(LOOPBACK)
     flood = [
-        conn(local=ep("10.0.0.5", 80), remote=ep(f"203.0.113.{n}", 4000), state=TcpState.SYN_RECV)
+        session(
+            local=ep("10.0.0.5", 80), remote=ep(f"203.0.113.{n}", 4000), state=TcpState.SYN_RECV
+        )
         for n in range(5)
     ]
-    flood += [conn(local=ep("10.0.0.5", 443), state=TcpState.NEW_SYN_RECV), ESTABLISHED]
+    flood += [session(local=ep("10.0.0.5", 443), state=TcpState.NEW_SYN_RECV), ESTABLISHED]
     counts = audits.half_open_by_port(flood)
     assert counts == {80: 5, 443: 1}
     assert list(counts) == [80, 443]

@@ -11,7 +11,6 @@ import sys
 from typing import Any
 
 import attrs
-import netaddr
 import psutil
 import pytest
 
@@ -19,7 +18,6 @@ import netstatlib
 from netstatlib import (
     AccessDeniedError,
     Connection,
-    Endpoint,
     F,
     InterfaceStats,
     NetstatError,
@@ -29,6 +27,8 @@ from netstatlib import (
 )
 from netstatlib.backends import Backend, SocketQuery
 from netstatlib.backends._psutil import Psutil
+
+from conftest import ep
 
 try:  # psutil >= 7 keeps its namedtuples in psutil._ntuples, older ones in psutil._common
     from psutil import _ntuples as _types
@@ -85,10 +85,6 @@ def unix(
     path: str, peer: str = "", kind: int = STREAM, pid: int | None = 100, *, fd: int = 3
 ) -> Any:
     return sconn(fd, UNIX, kind, path, peer, "NONE", pid)
-
-
-def ep(text: str, port: int, zone: str | None = None) -> Endpoint:
-    return Endpoint(address=netaddr.IPAddress(text), port=port, zone=zone)
 
 
 class FakePsutil:

@@ -56,6 +56,8 @@ from netstatlib.filters import (
 )
 from netstatlib.filters._plan import _conditions
 
+from conftest import conn, ep
+
 SOCKETS = Path(__file__).parent / "fixtures" / "linux" / "sockets"
 NET_FILES = [path.name for path in SOCKETS.iterdir() if path.is_file() and path.suffix == ""]
 
@@ -285,8 +287,8 @@ def test_the_query_reads_as_what_it_asks() -> None:
 
 
 def test_select_keeps_a_windows_row_without_family_when_its_protocol_is_asked() -> None:
-    named = Connection(protocol=Protocol.TCP, family=None, local=None, remote=None, state=None)
-    udp = Connection(protocol=Protocol.UDP, family=None, local=None, remote=None, state=None)
+    named = conn(None, family=None, state=None)
+    udp = conn(None, protocol=Protocol.UDP, family=None)
     assert SocketQuery(tables=KINDS["tcp4"]).select([named, udp]) == [named]
 
 
@@ -393,14 +395,7 @@ def rows(draw: st.DrawFn) -> Connection:
 
 
 def listener(family: socket.AddressFamily = socket.AF_INET) -> Connection:
-    address = netaddr.IPAddress(0, 4 if family == socket.AF_INET else 6)
-    return Connection(
-        protocol=Protocol.TCP,
-        family=family,
-        local=Endpoint(address=address, port=443),
-        remote=None,
-        state=TcpState.LISTEN,
-    )
+    return conn(ep("0.0.0.0" if family == socket.AF_INET else "::", 443))
 
 
 @settings(max_examples=3000, deadline=None)
@@ -450,15 +445,7 @@ def test_conditions_of_common_filters() -> None:
 
 def test_a_prefix_matches_as_inet_diag_does() -> None:
     def row(local: str) -> Connection:
-        address = netaddr.IPAddress(local)
-        family = socket.AF_INET if address.version == 4 else socket.AF_INET6
-        return Connection(
-            protocol=Protocol.TCP,
-            family=family,
-            local=Endpoint(address=address, port=1),
-            remote=None,
-            state=TcpState.LISTEN,
-        )
+        return conn(ep(local, 1))
 
     loopback4 = PrefixCondition("local", netaddr.IPNetwork("127.0.0.0/8"))
     assert loopback4.matches(row("127.0.0.1"))

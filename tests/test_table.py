@@ -10,7 +10,6 @@ import pytest
 
 from netstatlib import (
     Connection,
-    Endpoint,
     InterfaceStats,
     NamedEndpoint,
     Protocol,
@@ -23,10 +22,7 @@ from netstatlib import (
 )
 from netstatlib._text import display_width
 
-
-def ep(text: str, port: int) -> Endpoint:
-    return Endpoint(address=netaddr.IPAddress(text), port=port)
-
+from conftest import ep
 
 ROWS = [
     Connection(

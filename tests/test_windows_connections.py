@@ -8,19 +8,18 @@ ends Windows produces. Real third-party captures are checked by
 
 from __future__ import annotations
 
-import contextlib
 import socket
 from pathlib import Path
 
-import netaddr
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from record_contracts import check_record
 
 from netstatlib import (
     AccessDeniedError,
     Connection,
-    Endpoint,
     NamedEndpoint,
     ParseError,
     Protocol,
@@ -29,16 +28,14 @@ from netstatlib import (
 from netstatlib.parsers._win_connections import parse_connections
 from netstatlib.parsers._wintext import decode
 
+from conftest import ep
+
 SAMPLES = Path(__file__).parent / "fixtures" / "windows" / "connections"
 INET, INET6 = socket.AddressFamily.AF_INET, socket.AddressFamily.AF_INET6
 
 
 def sample(name: str) -> list[Connection]:
     return parse_connections((SAMPLES / name).read_bytes(), source=name)
-
-
-def ep(address: str, port: int, zone: str | None = None) -> Endpoint:
-    return Endpoint(address=netaddr.IPAddress(address), port=port, zone=zone)
 
 
 def summary(row: Connection) -> tuple[object, ...]:
@@ -302,31 +299,67 @@ _VALID = (SAMPLES / "win10_en_netstat-anob.txt").read_text()
 _ALPHABET = st.sampled_from(list(" \t\r\n:.[]%*0123456789abcdefTCPUDtcpudLISTENG_-é漢"))
 
 
+def check_rows(rows: list[Connection]) -> None:
+    """What any parsed row holds, whatever text it came from: values of the annotated
+    types, and the shape of a Windows row (TCP or UDP; an endpoint either as numbers or
+    as printed names; a state only for TCP or a connected UDP socket)."""
+    assert isinstance(rows, list)
+    for row in rows:
+        check_record(row)
+        assert row.protocol in (Protocol.TCP, Protocol.UDP)
+        assert row.family in (socket.AF_INET, socket.AF_INET6, None)
+        assert row.local is not None or row.local_name is not None, row
+        if row.family is None:
+            assert row.local is None and row.remote is None, row
+        for endpoint in (row.local, row.remote):
+            if endpoint is not None and row.family is not None:
+                wanted = 4 if row.family == socket.AF_INET else 6
+                assert endpoint.address.version == wanted, row
+        if row.protocol is Protocol.UDP:
+            assert row.state in (None, TcpState.ESTABLISHED, TcpState.UNKNOWN), row
+        if row.state is not TcpState.UNKNOWN:
+            assert row.state_text is None, row
+        assert row.pids is None or all(pid > 0 for pid in row.pids), row
+        assert row.uid is None and row.inode is None and row.path is None, row
+
+
+def parses_or_rejects(data: str | bytes) -> None:
+    try:
+        rows = parse_connections(data)
+    except ParseError:
+        return
+    check_rows(rows)
+
+
+def test_the_row_check_accepts_real_rows_and_refuses_wrong_ones() -> None:
+    rows = parse_connections(_VALID)
+    check_rows(rows)
+    with pytest.raises(AssertionError):
+        check_rows([attrs.evolve(rows[0], protocol=Protocol.RAW)])
+    with pytest.raises(AssertionError):
+        check_rows([attrs.evolve(rows[0], family=socket.AF_INET6)])  # an IPv4 endpoint
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_any_text_parses_or_raises_parse_error(text: str) -> None:
-    with contextlib.suppress(ParseError):
-        parse_connections(text)
+    parses_or_rejects(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary())
 def test_any_bytes_parse_or_raise_parse_error(data: bytes) -> None:
-    with contextlib.suppress(ParseError):
-        parse_connections(data)
+    parses_or_rejects(data)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(_ALPHABET, max_size=60), max_size=8))
 def test_row_shaped_lines_parse_or_raise_parse_error(parts: list[str]) -> None:
     text = "\n".join(f"  TCP  {part}" if i % 2 else part for i, part in enumerate(parts))
-    with contextlib.suppress(ParseError):
-        parse_connections(text)
+    parses_or_rejects(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=0, max_value=len(_VALID) - 1), st.text(_ALPHABET, max_size=3))
 def test_mutated_capture_parses_or_raises_parse_error(position: int, insert: str) -> None:
-    text = _VALID[:position] + insert + _VALID[position + 1 :]
-    with contextlib.suppress(ParseError):
-        parse_connections(text)
+    parses_or_rejects(_VALID[:position] + insert + _VALID[position + 1 :])

@@ -17,16 +17,19 @@ Three kinds of tests:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import os
 import re
 import socket
 from pathlib import Path
 
+import attrs
 import netaddr
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from record_contracts import check_record
 
 from netstatlib import ParseError, Route, RouteFlags
 from netstatlib.parsers._win_routes import (
@@ -565,13 +568,43 @@ def test_parse_error_is_a_value_error() -> None:
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
 
 
+def check_routes(routes: list[Route]) -> None:
+    """What any parsed route holds: values of the annotated types, one family for the
+    destination and the gateway, and how Windows names the interface."""
+    assert isinstance(routes, list)
+    for route in routes:
+        check_record(route)
+        version = 4 if route.family == socket.AF_INET else 6
+        assert route.family in (socket.AF_INET, socket.AF_INET6), route
+        assert route.destination.version == version, route
+        assert route.gateway is None or route.gateway.version == version, route
+        assert route.interface_address is None or route.interface_address.version == 4, route
+        assert route.interface_index is None or route.interface_index > 0, route
+        assert route.metric is None or route.metric >= 0, route
+        assert route.persistent is not None, route  # Windows always says which list
+
+
+def check_interfaces(interfaces: list[WindowsInterface]) -> None:
+    assert isinstance(interfaces, list)
+    for interface in interfaces:
+        assert isinstance(interface.index, int) and interface.index >= 0, interface
+        assert interface.mac is None or isinstance(interface.mac, netaddr.EUI), interface
+        assert isinstance(interface.description, str), interface
+
+
 def _parse_or_parse_error(data: str | bytes) -> None:
-    for parse in (parse_routes, parse_interface_list):
-        try:
-            result = parse(data)
-        except ParseError:
-            continue
-        assert isinstance(result, list)
+    with contextlib.suppress(ParseError):
+        check_routes(parse_routes(data))
+    with contextlib.suppress(ParseError):
+        check_interfaces(parse_interface_list(data))
+
+
+def test_the_route_check_refuses_a_route_of_two_families() -> None:
+    routes = parse_routes((FIXTURES / "win10_en_active_persistent.txt").read_bytes())
+    check_routes(routes)
+    ipv4 = next(route for route in routes if route.family == socket.AF_INET and route.gateway)
+    with pytest.raises(AssertionError):
+        check_routes([attrs.evolve(ipv4, family=socket.AF_INET6)])
 
 
 @PROPERTY_SETTINGS

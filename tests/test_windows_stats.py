@@ -21,9 +21,11 @@ import os
 import re
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from record_contracts import check_record
 
 from netstatlib import InterfaceStats, ParseError, ProtocolStats
 from netstatlib.parsers._win_stats import parse_interface_stats, parse_protocol_stats
@@ -798,12 +800,18 @@ PARSERS = [parse_interface_stats, parse_protocol_stats]
 
 
 def _check_result(result: object) -> None:
+    """What any parsed record holds: values of the annotated types; counters that are
+    counts (never negative) under non-empty names; one total over all interfaces."""
     assert isinstance(result, list)
     for record in result:
+        check_record(record)
         if isinstance(record, ProtocolStats):
-            assert all(isinstance(value, int) for value in record.counters.values())
+            assert record.group and all(name for name in record.counters), record
+            assert all(value >= 0 for value in record.counters.values()), record
         else:
             assert isinstance(record, InterfaceStats) and record.name is None
+            counters = [getattr(record, f.name) for f in attrs.fields(InterfaceStats)]
+            assert all(value >= 0 for value in counters if isinstance(value, int)), record
 
 
 def _parses_or_rejects(data: str | bytes) -> None:

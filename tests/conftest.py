@@ -1,0 +1,64 @@
+"""Helpers shared by the tests: records built in one line.
+
+``from conftest import conn, ep`` in a test module of this folder (pytest puts it on the
+import path). The live tests (``tests/live/``) have fixtures of their own in
+``tests/live/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import netaddr
+import pytest
+
+from netstatlib import Connection, Endpoint, Protocol, TcpState
+from netstatlib.backends import ENVIRONMENT_VARIABLE
+
+_UNSET: Any = object()
+
+
+def ep(address: str, port: int, zone: str | None = None) -> Endpoint:
+    """``ep("10.0.0.5", 22)``: an endpoint from an address's text."""
+    return Endpoint(address=netaddr.IPAddress(address), port=port, zone=zone)
+
+
+def conn(
+    local: Endpoint | None = _UNSET,
+    remote: Endpoint | None = None,
+    *,
+    protocol: Protocol = Protocol.TCP,
+    family: socket.AddressFamily | None = _UNSET,
+    state: TcpState | None = _UNSET,
+    **fields: Any,
+) -> Connection:
+    """A socket record with what a test does not care about filled in plausibly.
+
+    ``local`` defaults to ``127.0.0.1:80``; ``family`` follows the local (else the
+    remote) address; ``state`` is ``ESTABLISHED`` with a peer, else ``LISTEN`` for TCP
+    and UNIX and ``None`` (unconnected) for the datagram protocols. Any other field of
+    :class:`~netstatlib.Connection` is passed through.
+    """
+    if local is _UNSET:
+        local = ep("127.0.0.1", 80)
+    if family is _UNSET:
+        address = (local or remote).address if (local or remote) is not None else None
+        family = {4: socket.AF_INET, 6: socket.AF_INET6}.get(address.version) if address else None
+    if state is _UNSET:
+        if remote is not None:
+            state = TcpState.ESTABLISHED
+        elif protocol in (Protocol.TCP, Protocol.UNIX):
+            state = TcpState.LISTEN
+        else:
+            state = None
+    return Connection(
+        protocol=protocol, family=family, local=local, remote=remote, state=state, **fields
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_backend_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queries in tests use this machine's default backend unless a test says otherwise,
+    whatever ``NETSTATLIB_BACKEND`` the environment running the tests sets."""
+    monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
