@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-
-import attrs
+from typing import NamedTuple
 
 from ._model import Connection, InterfaceStats, Route, RouteFlags, TcpState
 
@@ -67,8 +66,7 @@ def display_width(text: str) -> int:
     )
 
 
-@attrs.frozen
-class Column:
+class Column(NamedTuple):
     """A column of a text table: its header, a minimum width (netstat's), whether it may
     be narrower than its longest cell when the table is too wide (the longer cells then
     push the rest of their line to the right, never cut), and its alignment."""

@@ -13,7 +13,6 @@ that read them through a :class:`Source` (:class:`FolderSource`, :class:`MemoryS
 
 import typing as _typing
 
-from .._capture_format import LinkAttributes
 from .._sources import FolderSource, MemorySource, Source
 from .._tables import SocketTable
 from ._base import Backend
@@ -31,6 +30,7 @@ from ._registry import BACKENDS as _BACKENDS
 from ._socket_query import HINTS, SocketQuery
 
 if _typing.TYPE_CHECKING:
+    from .._capture_format import LinkAttributes
     from ._captured import CapturedText
     from ._psutil import Psutil
     from ._windows import Runner, WindowsNetstat
@@ -64,8 +64,9 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     # The classes of the backends in the table of backends (WindowsNetstat, with the
-    # Windows parsers and subprocess behind it; Psutil, with psutil) and CapturedText are
-    # imported on first use, so that `import netstatlib` pays for none of them.
+    # Windows parsers and subprocess behind it; Psutil, with psutil), CapturedText and
+    # the capture format's LinkAttributes are imported on first use, so that
+    # `import netstatlib` pays for none of them.
     for entry in _BACKENDS:
         if entry.class_name == name:
             return entry.load()
@@ -77,6 +78,10 @@ def __getattr__(name: str) -> object:
         from ._captured import CapturedText
 
         return CapturedText
+    if name == "LinkAttributes":
+        from .._capture_format import LinkAttributes
+
+        return LinkAttributes
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

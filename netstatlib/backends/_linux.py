@@ -7,26 +7,10 @@ import os
 import socket
 import sys
 from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
-from .._capture_format import (
-    LINKS_FILE,
-    MANIFEST_FILE,
-    PROCESSES_FILE,
-    CaptureManifest,
-    LinkAttributes,
-    ProcessMap,
-    links_from,
-    links_json,
-    manifest_json,
-    now,
-    optional_manifest,
-    process_map_from,
-    process_map_json,
-    staged,
-    this_machine,
-)
 from .._errors import NetstatError, ParseError, UsageError
 from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
 from .._sources import FolderSource, Source
@@ -36,6 +20,13 @@ from ..parsers import procfs
 from ..parsers.procfs import ByteOrder
 from ._capabilities import Capabilities, all_fields
 from ._socket_query import SocketQuery
+
+if TYPE_CHECKING:
+    from .._capture_format import CaptureManifest, LinkAttributes, ProcessMap
+
+# The capture format (netstatlib/_capture_format.py) is imported where it is used, on
+# first use: a program that queries the live /proc never reads a manifest or writes a
+# capture, and `import netstatlib` does not pay for the format's classes.
 
 __all__ = ["NET_FILES", "SOCKET_FILES", "LinuxProcfs"]
 
@@ -182,6 +173,8 @@ class LinuxProcfs:
         if self._byteorder is None:
             recorded = None
             if not self.source.is_live:
+                from .._capture_format import optional_manifest
+
                 manifest = optional_manifest(self.source)
                 recorded = manifest.byteorder if manifest is not None else None
             native: ByteOrder = "little" if sys.byteorder == "little" else "big"
@@ -272,6 +265,8 @@ class LinuxProcfs:
         """A capture's ``processes.json``; never looked for in the live ``/proc``."""
         if self.source.is_live:
             return None
+        from .._capture_format import process_map_from
+
         return process_map_from(self.source)
 
     def socket_owners(
@@ -362,6 +357,8 @@ class LinuxProcfs:
         folder has no entry for it). This is what :meth:`interface_stats` adds to the
         counters, and what a capture saves in ``links.json``.
         """
+        from .._capture_format import LinkAttributes, links_from
+
         choice = self._sys_class_net
         if choice is None:
             return None
@@ -430,6 +427,19 @@ class LinuxProcfs:
         :class:`~netstatlib.UsageError` when ``folder`` exists and is not empty, and what
         a query raises for an unreadable source.
         """
+        from .._capture_format import (
+            LINKS_FILE,
+            MANIFEST_FILE,
+            PROCESSES_FILE,
+            CaptureManifest,
+            links_json,
+            manifest_json,
+            now,
+            process_map_json,
+            staged,
+            this_machine,
+        )
+
         created = now()
         byteorder = self.byteorder
         missing: list[str] = []
@@ -598,6 +608,8 @@ def _sysfs_attributes(sysfs: str, names: Collection[str]) -> dict[str, LinkAttri
     ``is_up`` is the ``IFF_UP`` flag with ``carrier`` 1; an interface without a folder
     there is left out.
     """
+    from .._capture_format import LinkAttributes
+
     found: dict[str, LinkAttributes] = {}
     for name in names:
         base = os.path.join(sysfs, name)

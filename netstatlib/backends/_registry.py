@@ -21,7 +21,6 @@ from typing import Any, Protocol
 
 import attrs
 
-from .._capture_format import optional_manifest
 from .._errors import SourceNotFoundError, UnsupportedError, UsageError
 from .._sources import Source
 from ._base import Backend
@@ -239,6 +238,8 @@ def open_capture_source(source: Source) -> Backend:
     Windows) reads them. Raises :class:`~netstatlib.SourceNotFoundError` for anything
     else.
     """
+    from .._capture_format import optional_manifest  # captures only: loaded on first use
+
     manifest = optional_manifest(source)
     readers = [entry for entry in BACKENDS if entry.capture_kind is not None]
     for entry in readers:

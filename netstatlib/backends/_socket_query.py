@@ -14,22 +14,18 @@ a backend that ignores every hint is slower, never wrong.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .._errors import UsageError
 from .._model import Connection, TcpState
 from .._tables import SocketTable
-from ..filters import (
-    Condition,
-    Predicate,
-    compile_filter,
-    possible_states,
-    possible_tables,
-    process_free_part,
-    socket_conditions,
-)
+from ..filters import Predicate, compile_filter
 from ..filters._predicates import check_applies
+
+if TYPE_CHECKING:
+    from ..filters import Condition
 
 __all__ = ["HINTS", "SocketQuery", "Test", "Where"]
 
@@ -112,6 +108,14 @@ class SocketQuery:
         process_free = None
         conditions = None
         if isinstance(where, Predicate):
+            # The planner loads with the first filter there is to plan.
+            from ..filters._plan import (
+                possible_states,
+                possible_tables,
+                process_free_part,
+                socket_conditions,
+            )
+
             check_applies(where, Connection)
             chosen = possible_tables(where, chosen)
             states = possible_states(where)

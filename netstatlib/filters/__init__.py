@@ -14,20 +14,24 @@ the predicate values: the ss language and the planner know nothing of each other
 backends or of records' sources.
 """
 
-from ._plan import (
-    AllOf,
-    AnyOf,
-    Condition,
-    Negated,
-    PortCondition,
-    PrefixCondition,
-    possible_states,
-    possible_tables,
-    process_free_part,
-    socket_conditions,
-)
+import typing as _typing
+
 from ._predicates import F, Field, Predicate
 from ._ssfilter import compile_filter, to_ss_filter
+
+if _typing.TYPE_CHECKING:
+    from ._plan import (
+        AllOf,
+        AnyOf,
+        Condition,
+        Negated,
+        PortCondition,
+        PrefixCondition,
+        possible_states,
+        possible_tables,
+        process_free_part,
+        socket_conditions,
+    )
 
 __all__ = [
     "AllOf",
@@ -46,3 +50,33 @@ __all__ = [
     "socket_conditions",
     "to_ss_filter",
 ]
+
+_PLANNING = frozenset(
+    {
+        "AllOf",
+        "AnyOf",
+        "Condition",
+        "Negated",
+        "PortCondition",
+        "PrefixCondition",
+        "possible_states",
+        "possible_tables",
+        "process_free_part",
+        "socket_conditions",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    # The planner loads with the first query that has a filter to plan: a program that
+    # never filters does not pay for its classes at `import netstatlib`.
+    if name not in _PLANNING:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import _plan
+
+    value: object = getattr(_plan, name)
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
