@@ -163,6 +163,56 @@ def test_udp_states(protocol):
     assert all(c.protocol is protocol and c.ip_protocol is None for c in rows)
 
 
+STATE_ROWS = (
+    row("0100007F:0016", "00000000:0000", "0A")  # LISTEN
+    + row("0100007F:0016", "0200007F:D431", "01")  # ESTABLISHED
+    + row("0100007F:D432", "0100007F:0016", "06", inode="0")  # TIME_WAIT
+    + row("0100007F:0017", "00000000:0000", "2A")  # a state the kernel may add one day
+)
+
+
+@pytest.mark.parametrize(
+    "states",
+    [
+        set(),
+        {TcpState.LISTEN},
+        {TcpState.LISTEN, None},
+        {TcpState.TIME_WAIT, TcpState.ESTABLISHED},
+        {TcpState.UNKNOWN},
+        set(TcpState),
+    ],
+    ids=repr,
+)
+def test_only_rows_in_the_states_asked_for(states):
+    every = tcp(TCP_HEADER + STATE_ROWS)
+    assert len(every) == 4
+    chosen = procfs.parse_inet_sockets(
+        TCP_HEADER + STATE_ROWS, protocol=Protocol.TCP, family=socket.AF_INET, states=states
+    )
+    assert chosen == [conn for conn in every if conn.state in states]
+
+
+def test_states_of_datagram_sockets_count_unconnected_as_none():
+    text = (
+        UDP_HEADER
+        + row("0100007F:9C4B", "00000000:0000", "07")
+        + row("0100007F:9C4C", "0100007F:9C4B", "01")
+    )
+    udp = {"protocol": Protocol.UDP, "family": socket.AF_INET}
+    assert [c.state for c in procfs.parse_inet_sockets(text, **udp, states={None})] == [None]
+    assert procfs.parse_inet_sockets(text, **udp, states={TcpState.CLOSE}) == []
+
+
+def test_a_skipped_row_still_needs_a_state():
+    with pytest.raises(ParseError, match="line 3"):
+        procfs.parse_inet_sockets(
+            TCP_HEADER + STATE_ROWS.replace(" 01 ", " zz ", 1),
+            protocol=Protocol.TCP,
+            family=socket.AF_INET,
+            states={TcpState.LISTEN},
+        )
+
+
 def test_raw_sockets_keep_the_ip_protocol():
     rows = tcp(
         UDP_HEADER

@@ -190,10 +190,10 @@ class LinuxProcfs:
     def connections(self, query: SocketQuery) -> list[Connection]:
         """Rows of the query's socket tables, in a fixed table order.
 
-        The query's early test (listening, the process-free part of the filter, which
-        holds its states) is applied before process owners are looked up, so a row it
-        drops costs no process lookup; owners are looked up only when the query wants
-        them.
+        Rows of inet sockets in states the query cannot keep are skipped while the text
+        is parsed; the query's early test (listening, the process-free part of the
+        filter) is applied before process owners are looked up, so a row it drops costs
+        no process lookup; owners are looked up only when the query wants them.
         """
         rows: list[Connection] = []
         if query.matches_nothing:
@@ -216,6 +216,7 @@ class LinuxProcfs:
                         family=family,
                         source=path,
                         byteorder=self.byteorder,
+                        states=query.states,
                     )
                 )
         keep = query.early_test()

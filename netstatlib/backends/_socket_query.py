@@ -37,8 +37,8 @@ Where = Predicate | Callable[[Connection], object] | None
 
 HINTS: dict[str, str] = {
     "tables": "reads only the socket tables the query names",
-    "states": "drops rows in states no row the query keeps can be in, before it does "
-    "anything else with them (a listening() query reads no established connection)",
+    "states": "skips sockets in states no row the query keeps can be in before it builds "
+    "their records, or asks its source only for the others (a kernel's state bitmask)",
     "process_free": "applies the part of the filter that reads no process field before "
     "it looks owners up, so that a dropped row costs no lookup",
     "conditions": "hands the filter's port and address conditions to its source (a "

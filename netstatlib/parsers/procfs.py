@@ -18,7 +18,7 @@ import contextlib
 import gc
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Literal
 
 import attrs
@@ -254,6 +254,7 @@ def parse_inet_sockets(
     family: socket.AddressFamily,
     source: str = "<string>",
     byteorder: ByteOrder = "little",
+    states: Collection[TcpState | None] | None = None,
 ) -> list[Connection]:
     """Parse ``/proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}``.
 
@@ -266,6 +267,12 @@ def parse_inet_sockets(
     kernel prints the IP protocol number in the local port column; it is kept there (as
     ``ss`` does) and in :attr:`Connection.ip_protocol`. ``byteorder`` is the byte order of
     the machine the text came from.
+
+    With ``states``, only rows in those states are returned (``None`` in it stands for
+    an unconnected UDP, UDP-Lite or raw socket, which has no state): the others are
+    skipped as soon as their state is read, before anything else of them is decoded, so
+    that asking for the few listeners among many connections costs little more than
+    reading the text. A skipped row is still checked to have a state field.
     """
     if protocol is Protocol.UNIX:
         raise UsageError("UNIX sockets are parsed by parse_unix_sockets()")
@@ -290,7 +297,8 @@ def parse_inet_sockets(
     not_connected = f"{unspecified}:0000"
     endpoints: dict[str, Endpoint] = {}
     new_endpoint = _endpoint_maker(decode, endpoints)
-    states: dict[str, tuple[TcpState | None, str | None]] = {}
+    decoded_states: dict[str, tuple[TcpState | None, str | None]] = {}
+    wanted = None if states is None else frozenset(states)
     queues: dict[str, tuple[int, int]] = {}
     uids: dict[str, int | None] = {}
     result: list[Connection] = []
@@ -325,6 +333,16 @@ def parse_inet_sockets(
                 fields = line.split(None, 10)
                 if len(fields) < 10:
                     raise ValueError("a socket row has at least 10 fields")
+                state_field = fields[3]
+                try:
+                    state, state_text = decoded_states[state_field]
+                except KeyError:
+                    state = _state(_hex(state_field), datagram)
+                    # An unknown state number is kept as printed (Connection.state_text).
+                    state_text = state_field if state is TcpState.UNKNOWN else None
+                    decoded_states[state_field] = (state, state_text)
+                if wanted is not None and state not in wanted:
+                    continue
                 local_field = fields[1]
                 local = endpoints.get(local_field)
                 if local is None:
@@ -336,14 +354,6 @@ def parse_inet_sockets(
                     remote = endpoints.get(remote_field)
                     if remote is None:
                         remote = new_endpoint(remote_field)
-                state_field = fields[3]
-                try:
-                    state, state_text = states[state_field]
-                except KeyError:
-                    state = _state(_hex(state_field), datagram)
-                    # An unknown state number is kept as printed (Connection.state_text).
-                    state_text = state_field if state is TcpState.UNKNOWN else None
-                    states[state_field] = (state, state_text)
                 queue_field = fields[4]
                 try:
                     send_queue, recv_queue = queues[queue_field]
