@@ -347,6 +347,15 @@ def test_ipv6_rows() -> None:
     assert [route.metric for route in routes] == [331, 281, 281, 281, 281, 4294967295, 10]
 
 
+def test_an_interface_without_a_description_names_no_route() -> None:
+    """An entry cut short after its address (a damaged or hand-edited list) links the
+    routes of its index to nothing: ``interface`` is a name or None, never ""."""
+    text = IPV6_OUTPUT.replace("......Example Ethernet", "")
+    routes = parse_routes(text)
+    assert [route.interface for route in routes if route.interface_index == 12] == [None] * 4
+    assert parse_interface_list(text)[0].description == ""
+
+
 def test_ipv6_interface_linked_by_index() -> None:
     routes = parse_routes(IPV6_OUTPUT)
     assert [(route.interface_index, route.interface) for route in routes] == [

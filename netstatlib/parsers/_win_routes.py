@@ -386,7 +386,8 @@ def parse_routes(
             match = _INTERFACE.fullmatch(line)
             if match is not None:
                 interface = _interface(match)
-                names[interface.index] = interface.description
+                if interface.description:  # a route's interface is a name or None, never ""
+                    names[interface.index] = interface.description
                 continue
             if _IPV4_START.fullmatch(tokens[0]):
                 routes.append(_ipv4_row(tokens, part if part <= 2 else 0, names))
