@@ -10,6 +10,7 @@ The query functions return a :class:`Table` of frozen records (:class:`Connectio
 the ss language, query planning) in :mod:`netstatlib.filters`.
 """
 
+import types as _types
 import typing as _typing
 
 from . import audits, backends, filters, parsers
@@ -107,47 +108,30 @@ __all__ = [
 
 # Captures and name resolution load on first use: a program that only queries does not
 # pay for their imports (threading, queue, ..., and the capture writer).
-_LAZY = frozenset(
-    {
-        "CaptureManifest",
-        "capture_linux",
-        "capture_windows",
-        "open_capture",
-        "read_manifest",
-        "windows_capture_runner",
-        "NameCache",
-        "resolve_names",
-    }
-)
+_LAZY = {
+    "CaptureManifest": "_capture",
+    "capture_linux": "_capture",
+    "capture_windows": "_capture",
+    "open_capture": "_capture",
+    "read_manifest": "_capture",
+    "windows_capture_runner": "_capture",
+    "NameCache": "_resolve",
+    "resolve_names": "_resolve",
+}
 
 
 def __getattr__(name: str) -> object:
-    if name not in _LAZY:
+    where = _LAZY.get(name)
+    if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if name in ("NameCache", "resolve_names"):
-        from ._resolve import NameCache, resolve_names
-
-        loaded: dict[str, object] = {"NameCache": NameCache, "resolve_names": resolve_names}
+    module: _types.ModuleType
+    if where == "_resolve":
+        from . import _resolve as module
     else:
-        from ._capture import (
-            CaptureManifest,
-            capture_linux,
-            capture_windows,
-            open_capture,
-            read_manifest,
-            windows_capture_runner,
-        )
-
-        loaded = {
-            "CaptureManifest": CaptureManifest,
-            "capture_linux": capture_linux,
-            "capture_windows": capture_windows,
-            "open_capture": open_capture,
-            "read_manifest": read_manifest,
-            "windows_capture_runner": windows_capture_runner,
-        }
-    globals().update(loaded)
-    return loaded[name]
+        from . import _capture as module
+    value: object = getattr(module, name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

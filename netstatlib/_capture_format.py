@@ -42,6 +42,7 @@ from ._errors import (
     UsageError,
 )
 from ._sources import FolderSource, Source
+from ._version import __version__
 from .parsers.procfs import ByteOrder
 
 __all__ = [
@@ -488,6 +489,26 @@ class Staging:
             raise _write_error(f"write {relative} of the capture", exc) from exc
         if relative != MANIFEST_FILE:
             self.files.append(relative)
+
+    def write_manifest(
+        self, *, kind: str, created: datetime.datetime, **source: Any
+    ) -> CaptureManifest:
+        """Write ``manifest.json``, last: this machine, this netstatlib, every file written
+        so far, and what the backend says of its source (``root``, ``pid``, ``missing``,
+        ``processes``, ...). Returns the manifest."""
+        hostname, kernel, machine = this_machine()
+        manifest = CaptureManifest(
+            kind=kind,
+            created=created,
+            hostname=hostname,
+            kernel=kernel,
+            machine=machine,
+            netstatlib_version=__version__,
+            files=tuple(sorted(self.files)),
+            **source,
+        )
+        self.write(MANIFEST_FILE, manifest_json(manifest))
+        return manifest
 
     def sync(self) -> None:
         for folder in sorted(self._folders, key=len, reverse=True):  # deepest first

@@ -15,7 +15,6 @@ from .._errors import NetstatError, ParseError, UsageError
 from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
 from .._sources import FolderSource, Source
 from .._tables import SocketTable
-from .._version import __version__
 from ..parsers import procfs
 from ..parsers.procfs import ByteOrder
 from ._capabilities import Capabilities, all_fields
@@ -430,15 +429,11 @@ class LinuxProcfs:
         """
         from .._capture_format import (
             LINKS_FILE,
-            MANIFEST_FILE,
             PROCESSES_FILE,
-            CaptureManifest,
             links_json,
-            manifest_json,
             now,
             process_map_json,
             staged,
-            this_machine,
         )
 
         created = now()
@@ -487,24 +482,17 @@ class LinuxProcfs:
                     )
             if attributes is not None:
                 staging.write(LINKS_FILE, links_json(attributes))
-            hostname, kernel, machine = this_machine()
-            manifest = CaptureManifest(
+            # Last, and inside the block: the folder is published when the block ends.
+            return staging.write_manifest(
                 kind="linux",
                 created=created,
-                hostname=hostname,
-                kernel=kernel,
-                machine=machine,
                 byteorder=byteorder,
-                netstatlib_version=__version__,
                 root=self.root,
                 pid=self.pid,
-                files=tuple(sorted(staging.files)),
                 missing=tuple(missing),
                 processes=captured_processes,
                 interface_attributes=attributes is not None,
             )
-            staging.write(MANIFEST_FILE, manifest_json(manifest))
-        return manifest
 
     def _socket_inodes(self, data: bytes, table: SocketTable, name: str) -> list[int]:
         protocol, family = table

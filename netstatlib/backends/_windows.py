@@ -16,17 +16,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 import attrs
 
 from .._capture_format import (
-    MANIFEST_FILE,
     PROCESSES_FILE,
     WINDOWS_COMMANDS,
     CaptureManifest,
-    manifest_json,
     now,
     optional_manifest,
     process_map_from,
     process_map_json,
     staged,
-    this_machine,
     windows_file,
     windows_file_names,
 )
@@ -41,7 +38,6 @@ from .._errors import (
 from .._model import Connection, InterfaceStats, ProtocolStats, Route
 from .._sources import Source
 from .._tables import KINDS
-from .._version import __version__
 from ..parsers import _win_connections, _win_routes, _win_stats
 from ..parsers._wintext import decode
 from ._capabilities import Capabilities
@@ -245,6 +241,11 @@ class WindowsNetstat:
             raise CommandError(f"cannot run {shown!r}: {exc}", command=argv) from exc
         return self._text(output, shown)
 
+    def _process_names(self, pids: Collection[int]) -> Mapping[int, str | None]:
+        """Names of processes: the ones given (a capture's), else psutil's, here."""
+        lookup = self.process_names if self.process_names is not None else _process_names
+        return lookup(pids)
+
     def _text(self, output: bytes | str, source: str) -> str:
         if isinstance(output, str):
             return decode(output, source=source)
@@ -276,8 +277,7 @@ class WindowsNetstat:
             rows = [row for row in rows if keep(row)]
         if not query.processes:
             return rows
-        lookup = self.process_names if self.process_names is not None else _process_names
-        names = lookup({row.pids[0] for row in rows if row.pids})
+        names = self._process_names({row.pids[0] for row in rows if row.pids})
         return [
             attrs.evolve(row, process=names.get(row.pids[0])) if row.pids else row for row in rows
         ]
@@ -340,28 +340,18 @@ class WindowsNetstat:
                     rows = None  # the raw output is saved; names cannot be matched to it
                 if rows is not None:
                     pids = sorted({owner for row in rows for owner in row.pids or ()})
-                    lookup = (
-                        self.process_names if self.process_names is not None else _process_names
-                    )
-                    names = dict(lookup(pids))
+                    names = dict(self._process_names(pids))
                     staging.write(PROCESSES_FILE, process_map_json(names, None))
                     captured_processes = True
-            hostname, kernel, machine = this_machine()
-            manifest = CaptureManifest(
+            # Last, and inside the block: the folder is published when the block ends.
+            return staging.write_manifest(
                 kind="windows",
                 created=created,
-                hostname=hostname,
-                kernel=kernel,
-                machine=machine,
                 byteorder=None,
-                netstatlib_version=__version__,
                 executable=program,
                 code_page=_oem_code_page(),
-                files=tuple(sorted(staging.files)),
                 processes=captured_processes,
             )
-            staging.write(MANIFEST_FILE, manifest_json(manifest))
-        return manifest
 
     @classmethod
     def recognises_capture(cls, source: Source) -> bool:
