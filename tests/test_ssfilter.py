@@ -24,6 +24,8 @@ from netstatlib import F, FilterError, Predicate, TcpState
 from netstatlib.backends import LinuxProcfs
 from netstatlib.filters._ssfilter import _ANY, compile_filter, to_ss_filter
 
+from conftest import skip_live
+
 ALL_STATES = list(TcpState)
 
 
@@ -476,7 +478,7 @@ def _namespace_with_sockets() -> Iterator[tuple[str, int]]:
     name = f"nsl-ssfilter-{os.getpid()}"
     made = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, check=False)
     if made.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {made.stderr.strip()}")
+        skip_live(f"cannot create a network namespace: {made.stderr.strip()}")
     holder: subprocess.Popen[str] | None = None
     try:
         subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, timeout=10)
@@ -547,7 +549,7 @@ def _netstatlib_rows(pid: int, text: str) -> set[tuple[str, object, object]]:
 def test_selects_what_ss_selects() -> None:
     reason = _netns_possible()
     if reason is not None:
-        pytest.skip(reason)
+        skip_live(reason)
     with _namespace_with_sockets() as (namespace, pid):
         everything = _ss_rows(namespace, "")
         assert len(everything) >= 12, everything  # the holder's sockets are all there

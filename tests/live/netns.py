@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import netaddr
-import pytest
 
 from netstatlib import Connection, Endpoint, Protocol, TcpState
+
+from conftest import skip_live
 
 HERE = Path(__file__).resolve().parent
 ZOO_SCRIPT = HERE / "socket_zoo.py"
@@ -51,12 +52,12 @@ SYN_RECV_SOURCE, SYN_RECV_PORT = "10.9.9.50", 40000
 def require_root() -> None:
     """Skip unless root with iproute2 on Linux."""
     if not sys.platform.startswith("linux"):
-        pytest.skip("live tests need Linux network namespaces")
+        skip_live("live tests need Linux network namespaces")
     if os.geteuid() != 0:
-        pytest.skip("live tests need root to create network namespaces")
+        skip_live("live tests need root to create network namespaces")
     for tool in ("ip", "ss", "nstat"):
         if shutil.which(tool) is None:
-            pytest.skip(f"live tests need {tool} (iproute2)")
+            skip_live(f"live tests need {tool} (iproute2)")
 
 
 def run(args: Sequence[str], *, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess:
@@ -104,7 +105,7 @@ def namespace(tag: str) -> Iterator[Namespace]:
     name = f"nsllive-{tag}-{os.getpid()}"
     result = run(["ip", "netns", "add", name], check=False)
     if result.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {result.stderr.strip()}")
+        skip_live(f"cannot create a network namespace: {result.stderr.strip()}")
     try:
         ns = Namespace(name)
         ns.ip("link", "set", "lo", "up")

@@ -20,6 +20,7 @@ import netstatlib
 from netstatlib.backends import LinuxProcfs
 
 from . import netns
+from conftest import skip_live
 
 pytestmark = pytest.mark.live
 
@@ -196,7 +197,7 @@ def lookalike() -> Iterator[netns.Namespace]:
     if len(names) > 16:
         pytest.skip(f"this host has {len(names)} network devices")
     if shutil.which("nsenter") is None:
-        pytest.skip("needs nsenter (util-linux)")
+        skip_live("needs nsenter (util-linux)")
     with netns.namespace("look") as ns, netns.namespace("lookp") as peer:
         for index, name in enumerate(sorted(names)):
             ns.ip(
