@@ -22,7 +22,7 @@ from netstatlib import (
 )
 from netstatlib._text import display_width
 
-from conftest import ep
+from conftest import conn, ep
 
 ROWS = [
     Connection(
@@ -171,11 +171,10 @@ def test_to_pandas_without_pandas_says_what_to_install() -> None:
 
 
 def _unix(path: str, state: TcpState | None) -> Connection:
-    return Connection(
+    return conn(
+        None,
         protocol=Protocol.UNIX,
         family=socket.AF_UNIX,
-        local=None,
-        remote=None,
         state=state,
         path=path,
         socket_type=socket.SOCK_STREAM,

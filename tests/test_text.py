@@ -7,7 +7,7 @@ import socket
 
 import netaddr
 
-from netstatlib import Connection, Protocol, Route, RouteFlags, TcpState
+from netstatlib import Connection, Route, RouteFlags, TcpState
 from netstatlib._text import (
     TARGET_WIDTH,
     Column,
@@ -20,6 +20,8 @@ from netstatlib._text import (
     section,
     state_text,
 )
+
+from conftest import conn
 
 # -- layout ------------------------------------------------------------------------------
 
@@ -130,14 +132,7 @@ def test_route_cells() -> None:
 
 def test_state_text() -> None:
     def row(state: TcpState | None, printed: str | None = None) -> Connection:
-        return Connection(
-            protocol=Protocol.TCP,
-            family=socket.AF_INET,
-            local=None,
-            remote=None,
-            state=state,
-            state_text=printed,
-        )
+        return conn(None, family=socket.AF_INET, state=state, state_text=printed)
 
     assert state_text(row(TcpState.LISTEN)) == "LISTEN"
     assert state_text(row(TcpState.LISTEN), {TcpState.LISTEN: "LISTENING"}) == "LISTENING"
