@@ -20,7 +20,7 @@ from ._tables import KINDS, SocketTable
 from .backends._base import Backend
 from .backends._registry import get_backend
 from .backends._socket_query import SocketQuery
-from .filters import Predicate, compile_filter
+from .filters import Predicate
 from .filters._predicates import check_applies
 from .filters._values import FAMILY_ALIASES
 
@@ -94,11 +94,9 @@ def _socket_query(
     listening: bool,
 ) -> Table[Connection]:
     tables = resolve_kind(kind)
-    if isinstance(where, str):
-        where = compile_filter(where)
-    _check_where(where, Connection)
-    source = get_backend(backend)
+    # Planning checks the filter (and compiles an ss filter string) before anything runs.
     query = SocketQuery.plan(tables, where=where, processes=processes, listening=listening)
+    source = get_backend(backend)
     if query.matches_nothing:
         return Table()
     return Table(query.select(source.connections(query)))

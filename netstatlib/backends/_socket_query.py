@@ -123,7 +123,7 @@ class SocketQuery:
             conditions = socket_conditions(where)
         elif where is not None and not callable(where):
             raise UsageError(
-                f"where must be a predicate, an ss filter or a callable taking a record, "
+                f"where must be a callable taking a record, a predicate or an ss filter, "
                 f"not {type(where).__name__}"
             )
         if listening:
