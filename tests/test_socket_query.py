@@ -272,7 +272,9 @@ def test_plan_takes_an_ss_filter_and_refuses_what_is_not_a_filter() -> None:
     query = SocketQuery.plan(KINDS["tcp"], where="state established dport = :https")
     assert query.states == {TcpState.ESTABLISHED}
     assert str(query.conditions) == "dport == :443"
-    with pytest.raises(UsageError, match="where must be a callable taking a record, a predicate or an ss filter"):
+    with pytest.raises(
+        UsageError, match="where must be a callable taking a record, a predicate or an ss filter"
+    ):
         SocketQuery.plan(KINDS["tcp"], where=42)  # type: ignore[arg-type]
     with pytest.raises(FilterError, match="Connection records have no field"):
         SocketQuery.plan(KINDS["tcp"], where=F.gateway.is_missing())
