@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from unittest import mock
 
 import attrs
 import pytest
@@ -25,7 +26,7 @@ from netstatlib import (
     Protocol,
     TcpState,
 )
-from netstatlib.parsers._win_connections import parse_connections
+from netstatlib.parsers._win_connections import is_elevation_refusal, parse_connections
 from netstatlib.parsers._wintext import decode
 
 from conftest import ep
@@ -324,11 +325,24 @@ def check_rows(rows: list[Connection]) -> None:
 
 
 def parses_or_rejects(data: str | bytes) -> None:
+    """Records that pass :func:`check_rows`, a ParseError, or (as documented) an
+    AccessDeniedError for text that is netstat's refusal to run without elevation."""
     try:
         rows = parse_connections(data)
     except ParseError:
         return
+    except AccessDeniedError:
+        assert is_elevation_refusal(decode(data)), data
+        return
     check_rows(rows)
+
+
+def test_a_refusal_is_the_one_text_that_raises_access_denied() -> None:
+    parses_or_rejects("请求的操作需要提升")  # the Chinese refusal, as hypothesis found it
+    # Any other text that raised AccessDeniedError would be a bug the check reports.
+    refusing = mock.patch(f"{__name__}.parse_connections", side_effect=AccessDeniedError("x"))
+    with refusing, pytest.raises(AssertionError):
+        parses_or_rejects("  TCP  0.0.0.0:1  0.0.0.0:0  LISTENING  4")
 
 
 def test_the_row_check_accepts_real_rows_and_refuses_wrong_ones() -> None:
