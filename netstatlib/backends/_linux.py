@@ -197,14 +197,14 @@ class LinuxProcfs:
         rows: list[Connection] = []
         if query.matches_nothing:
             return rows
-        for table, (filename, _) in SOCKET_FILES.items():
+        for table, (filename, optional) in SOCKET_FILES.items():
             if table not in query.tables:
                 continue
             protocol, family = table
-            data = self.read_net_file(filename)
+            data = self.source.read(f"{self._net}/{filename}", optional=optional)
             if data is None:
                 continue
-            path = self.source.location(f"{self._net}/{filename}")
+            path = self._net_location(filename)
             if protocol is Protocol.UNIX:
                 rows.extend(procfs.parse_unix_sockets(data, source=path))
             else:
