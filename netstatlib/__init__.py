@@ -35,6 +35,10 @@ from ._model import (
     ProtocolStats,
     Route,
     RouteFlags,
+    SocketDetails,
+    SocketMemory,
+    SocketTimer,
+    TcpInfo,
     TcpState,
 )
 from ._query import (
@@ -82,8 +86,12 @@ __all__ = [
     "ProtocolStats",
     "Route",
     "RouteFlags",
+    "SocketDetails",
+    "SocketMemory",
+    "SocketTimer",
     "SourceNotFoundError",
     "Table",
+    "TcpInfo",
     "TcpState",
     "UnsupportedError",
     "UsageError",

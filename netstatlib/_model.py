@@ -27,6 +27,10 @@ __all__ = [
     "ProtocolStats",
     "Route",
     "RouteFlags",
+    "SocketDetails",
+    "SocketMemory",
+    "SocketTimer",
+    "TcpInfo",
     "TcpState",
 ]
 
@@ -171,7 +175,7 @@ _SPELLINGS.update(
 )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class Endpoint:
     """An IP address and a port.
 
@@ -233,6 +237,191 @@ class NamedEndpoint:
 
 
 @attrs.frozen(kw_only=True)
+class TcpInfo:
+    """What the kernel knows about one TCP connection: ``struct tcp_info``
+    (``include/uapi/linux/tcp.h``), as ``ss -i`` shows it.
+
+    Times are in seconds (the kernel counts microseconds or milliseconds), rates in bytes
+    per second, windows and sizes in bytes, the congestion window and thresholds in
+    segments. The structure grows with the kernel: a field an older kernel does not send
+    is ``None`` (``delivery_rate`` needs Linux 4.9, ``bytes_sent`` 4.19, ``snd_wnd``
+    5.4, ``rcv_wnd`` 6.2). ``ssthresh`` is ``None`` while the slow-start threshold is
+    not set (the kernel's "infinite" value), as ``ss`` leaves it out.
+    """
+
+    state: int
+    """The kernel's state number of the socket at the time of the answer."""
+    ca_state: int
+    """Congestion-avoidance state (``TCP_CA_Open`` 0, ``Disorder`` 1, ``CWR`` 2,
+    ``Recovery`` 3, ``Loss`` 4)."""
+    retransmits: int
+    """Retransmissions of the segment now being retransmitted (RTO backoffs)."""
+    probes: int
+    """Unanswered zero-window or keepalive probes."""
+    backoff: int
+    """Exponential backoff of the retransmission timer."""
+    options: int
+    """``TCPI_OPT_*`` bits: 1 timestamps, 2 SACK, 4 window scaling, 8 ECN, 16 ECN seen,
+    32 SYN data."""
+    snd_wscale: int
+    """The peer's window-scale shift."""
+    rcv_wscale: int
+    """This side's window-scale shift."""
+    rto: float
+    """Retransmission timeout."""
+    ato: float
+    """Delayed-ACK timeout."""
+    snd_mss: int
+    """Sending maximum segment size."""
+    rcv_mss: int
+    """Receiving maximum segment size, as estimated."""
+    unacked: int
+    """Segments sent and not yet acknowledged."""
+    sacked: int
+    """Segments selectively acknowledged."""
+    lost: int
+    """Segments considered lost."""
+    retrans: int
+    """Segments retransmitted and not yet acknowledged."""
+    last_data_sent: float
+    """Time since data was last sent."""
+    last_data_received: float
+    """Time since data was last received."""
+    last_ack_received: float
+    """Time since an acknowledgement was last received."""
+    pmtu: int
+    """Path MTU."""
+    rcv_ssthresh: int
+    """Receive-window slow-start threshold."""
+    rtt: float
+    """Smoothed round-trip time."""
+    rtt_var: float
+    """Round-trip time variation."""
+    ssthresh: int | None
+    """Slow-start threshold; ``None`` while not set."""
+    snd_cwnd: int
+    """Congestion window."""
+    advmss: int
+    """Advertised maximum segment size."""
+    reordering: int
+    """Reordering metric (segments)."""
+    rcv_rtt: float
+    """Receiver's estimate of the round-trip time."""
+    rcv_space: int
+    """Receive-buffer space auto-tuning estimate."""
+    total_retrans: int
+    """Segments retransmitted over the connection's life."""
+    pacing_rate: int | None = None
+    max_pacing_rate: int | None = None
+    """Pacing cap set by ``SO_MAX_PACING_RATE`` (the kernel's all-ones means none)."""
+    bytes_acked: int | None = None
+    """Bytes sent and acknowledged by the peer."""
+    bytes_received: int | None = None
+    """Bytes received and acknowledged to the peer."""
+    segs_out: int | None = None
+    segs_in: int | None = None
+    notsent_bytes: int | None = None
+    """Bytes written by the application and not yet sent."""
+    min_rtt: float | None = None
+    """Lowest round-trip time seen (windowed)."""
+    data_segs_in: int | None = None
+    data_segs_out: int | None = None
+    delivery_rate: int | None = None
+    """Most recent delivery rate estimate."""
+    busy_time: float | None = None
+    """Time spent with data in flight."""
+    rwnd_limited: float | None = None
+    """Time spent limited by the peer's receive window."""
+    sndbuf_limited: float | None = None
+    """Time spent limited by the send buffer."""
+    delivered: int | None = None
+    """Segments delivered, retransmissions included."""
+    delivered_ce: int | None = None
+    """Segments delivered with an ECN congestion mark."""
+    bytes_sent: int | None = None
+    """Bytes sent, retransmissions included."""
+    bytes_retrans: int | None = None
+    """Bytes retransmitted."""
+    dsack_dups: int | None = None
+    """Duplicate segments reported by D-SACK."""
+    reord_seen: int | None = None
+    """Reordering events seen."""
+    rcv_ooopack: int | None = None
+    """Out-of-order packets received."""
+    snd_wnd: int | None = None
+    """The peer's advertised receive window."""
+    rcv_wnd: int | None = None
+    """The receive window this side advertises."""
+
+
+@attrs.frozen(kw_only=True)
+class SocketMemory:
+    """A socket's memory, in bytes, as ``ss -m`` shows it (``skmem:``): the kernel's
+    ``SK_MEMINFO_*`` values (``include/uapi/linux/sock_diag.h``)."""
+
+    rmem_alloc: int
+    """Memory holding received data (``r``)."""
+    rcvbuf: int
+    """Receive buffer size (``rb``)."""
+    wmem_alloc: int
+    """Memory holding data being sent (``t``)."""
+    sndbuf: int
+    """Send buffer size (``tb``)."""
+    fwd_alloc: int
+    """Memory reserved and not yet used (``f``)."""
+    wmem_queued: int
+    """Memory queued for sending (``w``)."""
+    optmem: int
+    """Memory for socket options and ancillary data (``o``)."""
+    backlog: int
+    """Memory of the backlog queue (``bl``)."""
+    drops: int
+    """Packets dropped before reaching the socket (``d``)."""
+
+
+@attrs.frozen(kw_only=True)
+class SocketTimer:
+    """The timer pending on a TCP socket, as ``ss -o`` shows it (``timer:(on,200ms,0)``).
+
+    ``name`` is ``ss``'s word for it: ``on`` (retransmission, including loss probes),
+    ``keepalive``, ``timewait`` or ``persist`` (zero-window probe).
+    """
+
+    name: str
+    expires: float
+    """Seconds until it fires."""
+    retransmits: int
+    """Retransmissions (or keepalive probes) done so far."""
+
+
+@attrs.frozen(kw_only=True)
+class SocketDetails:
+    """What only the kernel's socket diagnostics give about a socket, filled when a query
+    asks for ``details=True`` (see :func:`~netstatlib.connections`).
+
+    A field is ``None`` where it does not apply (``tcp_info`` of a UDP socket) or the
+    kernel did not send it.
+    """
+
+    tcp_info: TcpInfo | None = None
+    """TCP internals (TCP sockets that are not TIME_WAIT or SYN_RECV entries)."""
+    congestion: str | None = None
+    """The congestion control algorithm (``cubic``, ``bbr``), TCP only."""
+    memory: SocketMemory | None = None
+    """Socket memory (``ss -m``)."""
+    timer: SocketTimer | None = None
+    """The timer pending on a TCP socket (``ss -o``); ``None`` when none is."""
+    cgroup_id: int | None = None
+    """The cgroup v2 id of the socket's creator (``ss --cgroup``)."""
+    peer_inode: int | None = None
+    """UNIX sockets: the inode of the connected peer (``ss -x`` shows it as the peer's
+    port); ``None`` when not connected."""
+    backlog: int | None = None
+    """TCP and UNIX listeners: the accept queue's limit (the ``listen()`` backlog,
+    capped by ``net.core.somaxconn``), which ``ss`` shows as a listener's Send-Q."""
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class Connection:
     """One socket, as ``netstat``/``ss`` lists it.
 
@@ -305,6 +494,24 @@ class Connection:
     """Windows ``netstat -b``: the lines printed above the ``[program.exe]`` line, in
     order: the service hosted by the program (``RpcSs`` for an ``svchost.exe``) or, with
     ``-v``, the modules involved. ``None`` when the source does not say."""
+    cookie: int | None = None
+    """The kernel's 64-bit socket cookie: the same socket has the same cookie in every
+    query, and no other socket of the running kernel has it. Given by the kernel's
+    socket diagnostics (the Linux backend's netlink engine); ``None`` elsewhere."""
+    details: SocketDetails | None = None
+    """What only the kernel's socket diagnostics give (``tcp_info``, congestion
+    algorithm, memory, timer, cgroup, UNIX peer); filled when the query asked for
+    ``details=True``, ``None`` otherwise."""
+
+    @property
+    def tcp_info(self) -> TcpInfo | None:
+        """The ``tcp_info`` of :attr:`details` (``None`` without details)."""
+        return self.details.tcp_info if self.details is not None else None
+
+    @property
+    def congestion(self) -> str | None:
+        """The congestion algorithm of :attr:`details` (``None`` without details)."""
+        return self.details.congestion if self.details is not None else None
 
     @property
     def is_listening(self) -> bool:
@@ -312,6 +519,73 @@ class Connection:
         if self.protocol is Protocol.TCP or self.protocol is Protocol.UNIX:
             return self.state is TcpState.LISTEN
         return self.state is None and self.remote is None
+
+
+# -- building records fast ---------------------------------------------------------------
+#
+# A parser or engine that builds 100k Connection records cannot afford attrs' frozen
+# __init__ (one object.__setattr__ per field, ~1.3 us a row) nor even the slot
+# descriptors' __set__ (~0.85 us). ConnectionDraft is an ordinary, unfrozen class with
+# exactly Connection's slots: plain attribute stores into it are specialised by CPython
+# (about 0.3 us for every field), and once every field is set, assigning
+# ``draft.__class__ = Connection`` turns it into an ordinary frozen, hashable Connection.
+# CPython allows that assignment only between classes of identical layout, which is why
+# Connection has no __weakref__ slot (weakref_slot=False) and the check below runs at
+# import. Every builder of Connection records in bulk uses this one mechanism; a field
+# left unset would raise AttributeError when read, so builders set every field.
+
+
+class ConnectionDraft:
+    """An unfrozen twin of :class:`Connection` with the same slots, for building records
+    in bulk: set every field, then assign ``__class__ = Connection``."""
+
+    __slots__ = tuple(field.name for field in attrs.fields(Connection))
+
+    protocol: Protocol
+    family: socket.AddressFamily | None
+    local: Endpoint | None
+    remote: Endpoint | None
+    state: TcpState | None
+    pids: tuple[int, ...] | None
+    process: str | None
+    uid: int | None
+    inode: int | None
+    recv_queue: int | None
+    send_queue: int | None
+    path: str | None
+    socket_type: socket.SocketKind | None
+    ip_protocol: int | None
+    state_text: str | None
+    local_name: NamedEndpoint | None
+    remote_name: NamedEndpoint | None
+    components: tuple[str, ...] | None
+    cookie: int | None
+    details: SocketDetails | None
+
+
+class EndpointDraft:
+    """An unfrozen twin of :class:`Endpoint`, as :class:`ConnectionDraft` is of
+    :class:`Connection`."""
+
+    __slots__ = tuple(field.name for field in attrs.fields(Endpoint))
+
+    address: netaddr.IPAddress
+    port: int
+    zone: str | None
+
+
+def _check_draft(draft: Any, record: type) -> None:
+    """Fail at import, not in a parser, if a draft no longer matches its record."""
+    if set(draft.__annotations__) != set(draft.__slots__):
+        raise RuntimeError(f"{draft.__name__}'s annotations do not match its slots")
+    probe: Any = object.__new__(draft)
+    for name in draft.__slots__:
+        setattr(probe, name, None)
+    probe.__class__ = record
+
+
+_check_draft(ConnectionDraft, Connection)
+_check_draft(EndpointDraft, Endpoint)
 
 
 class RouteFlags(enum.IntFlag):

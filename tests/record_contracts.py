@@ -21,6 +21,10 @@ from netstatlib import (
     ProtocolStats,
     Route,
     RouteFlags,
+    SocketDetails,
+    SocketMemory,
+    SocketTimer,
+    TcpInfo,
     TcpState,
 )
 
@@ -31,6 +35,10 @@ NAMESPACE = {
     "TcpState": TcpState,
     "RouteFlags": RouteFlags,
     "Counters": Counters,
+    "SocketDetails": SocketDetails,
+    "SocketMemory": SocketMemory,
+    "SocketTimer": SocketTimer,
+    "TcpInfo": TcpInfo,
     "netaddr": netaddr,
     "socket": socket,
 }
@@ -56,7 +64,7 @@ def check_record(record: object) -> None:
             (item_type,) = {t for t in typing.get_args(hints[field.name]) if t is not type(None)}
             (item,) = typing.get_args(item_type)[:1]
             assert all(isinstance(element, item) for element in value), (field.name, value)
-        if isinstance(value, Endpoint):
+        if isinstance(value, Endpoint | SocketDetails | SocketMemory | SocketTimer | TcpInfo):
             check_record(value)
             assert 0 <= value.port <= 0xFFFF
         if isinstance(value, str):

@@ -19,15 +19,16 @@ import gc
 import re
 import socket
 from collections.abc import Callable, Collection, Iterator
-from typing import Literal
+from typing import Any, Literal
 
-import attrs
 import netaddr
 
 from .._errors import ParseError, UsageError
 from .._model import (
     Connection,
+    ConnectionDraft,
     Endpoint,
+    EndpointDraft,
     InterfaceStats,
     Protocol,
     ProtocolStats,
@@ -57,30 +58,6 @@ _AF_UNIX = socket.AddressFamily.AF_UNIX
 
 _TCP_CLOSE = 7
 
-# parse_inet_sockets() fills Connection slots directly (see there); these must be all of
-# its fields, so that a field added to the record cannot be left unset.
-_CONNECTION_FIELDS = (
-    "protocol",
-    "family",
-    "local",
-    "remote",
-    "state",
-    "pids",
-    "process",
-    "uid",
-    "inode",
-    "recv_queue",
-    "send_queue",
-    "path",
-    "socket_type",
-    "ip_protocol",
-    "state_text",
-    "local_name",
-    "remote_name",
-    "components",
-)
-if tuple(field.name for field in attrs.fields(Connection)) != _CONNECTION_FIELDS:
-    raise RuntimeError("parsers.procfs sets Connection fields that do not match the record")
 _TIME_WAIT = TcpState.TIME_WAIT
 
 
@@ -212,25 +189,27 @@ def _endpoint_maker(
     """A function that turns ``ADDRESS:PORT`` text into a cached :class:`Endpoint`.
 
     Ports repeat too (a table of 100k rows has at most 65,536 of them), so their checked
-    values are cached as well. The endpoint is built through its slot descriptors, which
-    stores the two fields in half the time of attrs' frozen ``__init__``.
+    values are cached as well. The endpoint is built as a draft and sealed (see
+    ``ConnectionDraft`` in ``_model.py``).
     """
     ports: dict[str, int] = {}
     new = object.__new__
-    set_address = Endpoint.__dict__["address"].__set__
-    set_port = Endpoint.__dict__["port"].__set__
-    set_zone = Endpoint.__dict__["zone"].__set__
+    draft = EndpointDraft
+    sealed = Endpoint
 
     def make(field: str) -> Endpoint:
         address_text, _, port_text = field.partition(":")
         port = ports.get(port_text)
         if port is None:
             port = ports[port_text] = _port(port_text)
-        endpoint = cache[field] = new(Endpoint)
-        set_address(endpoint, decode(address_text))
-        set_port(endpoint, port)
-        set_zone(endpoint, None)
-        return endpoint
+        endpoint = new(draft)
+        endpoint.address = decode(address_text)
+        endpoint.port = port
+        endpoint.zone = None
+        endpoint.__class__ = sealed  # type: ignore[assignment]
+        result: Endpoint = endpoint  # type: ignore[assignment]
+        cache[field] = result
+        return result
 
     return make
 
@@ -289,7 +268,6 @@ def parse_inet_sockets(
 
     is_raw = protocol is Protocol.RAW
     datagram = protocol is not Protocol.TCP
-    conn = Connection
     # Per-call caches keyed by the raw field text: a large table repeats the same
     # endpoints, states, queue pairs and uids over and over, and a dict lookup is much
     # cheaper than decoding again. The remote text that means "not connected" (all zeros)
@@ -301,30 +279,12 @@ def parse_inet_sockets(
     wanted = None if states is None else frozenset(states)
     queues: dict[str, tuple[int, int]] = {}
     uids: dict[str, int | None] = {}
-    result: list[Connection] = []
+    result: list[Any] = []  # of drafts sealed into Connections
     append = result.append
-    # attrs' frozen __init__ calls object.__setattr__ per field (~1 us for 14 fields);
-    # the slot descriptors' __set__ stores the same values in about half the time.
+    # Records are built as drafts and sealed (see ConnectionDraft in _model.py).
     new = object.__new__
-    slots = Connection.__dict__
-    set_protocol = slots["protocol"].__set__
-    set_family = slots["family"].__set__
-    set_local = slots["local"].__set__
-    set_remote = slots["remote"].__set__
-    set_state = slots["state"].__set__
-    set_pids = slots["pids"].__set__
-    set_process = slots["process"].__set__
-    set_uid = slots["uid"].__set__
-    set_inode = slots["inode"].__set__
-    set_recv_queue = slots["recv_queue"].__set__
-    set_send_queue = slots["send_queue"].__set__
-    set_path = slots["path"].__set__
-    set_socket_type = slots["socket_type"].__set__
-    set_ip_protocol = slots["ip_protocol"].__set__
-    set_state_text = slots["state_text"].__set__
-    set_local_name = slots["local_name"].__set__
-    set_remote_name = slots["remote_name"].__set__
-    set_components = slots["components"].__set__
+    draft = ConnectionDraft
+    sealed = Connection
     line_number = 1
     line = ""
     with _gc_paused():
@@ -377,25 +337,28 @@ def parse_inet_sockets(
                     inode = None
                     if state is _TIME_WAIT:
                         uid = None
-                row = new(conn)
-                set_protocol(row, protocol)
-                set_family(row, family)
-                set_local(row, local)
-                set_remote(row, remote)
-                set_state(row, state)
-                set_pids(row, None)
-                set_process(row, None)
-                set_uid(row, uid)
-                set_inode(row, inode)
-                set_recv_queue(row, recv_queue)
-                set_send_queue(row, send_queue)
-                set_path(row, None)
-                set_socket_type(row, None)
-                set_ip_protocol(row, local.port if is_raw else None)
-                set_state_text(row, state_text)
-                set_local_name(row, None)
-                set_remote_name(row, None)
-                set_components(row, None)
+                row = new(draft)
+                row.protocol = protocol
+                row.family = family
+                row.local = local
+                row.remote = remote
+                row.state = state
+                row.pids = None
+                row.process = None
+                row.uid = uid
+                row.inode = inode
+                row.recv_queue = recv_queue
+                row.send_queue = send_queue
+                row.path = None
+                row.socket_type = None
+                row.ip_protocol = local.port if is_raw else None
+                row.state_text = state_text
+                row.local_name = None
+                row.remote_name = None
+                row.components = None
+                row.cookie = None
+                row.details = None
+                row.__class__ = sealed  # type: ignore[assignment]
                 append(row)
         except (ValueError, IndexError) as exc:
             raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
