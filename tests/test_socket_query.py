@@ -297,7 +297,7 @@ def test_select_keeps_a_windows_row_without_family_when_its_protocol_is_asked() 
 def test_every_builtin_backend_declares_hints_it_has_words_for() -> None:
     for info in available():
         assert info.capabilities.hints <= set(HINTS), info.name
-    assert LinuxProcfs.capabilities.hints == {"tables", "states", "process_free"}
+    assert LinuxProcfs.capabilities.hints == {"tables", "states", "process_free", "conditions"}
     with pytest.raises(UsageError, match="unknown hints"):
         Capabilities(tables=[], processes=False, fields={}, hints={"telepathy"})
 

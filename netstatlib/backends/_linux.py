@@ -7,17 +7,18 @@ import os
 import socket
 import sys
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from .._errors import NetstatError, ParseError, UsageError
-from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route
+from .._errors import NetstatError, ParseError, UnsupportedError, UsageError
+from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route, TcpState
 from .._sources import FolderSource, Source
 from .._tables import SocketTable
 from ..parsers import procfs
 from ..parsers.procfs import ByteOrder
 from ._capabilities import Capabilities, all_fields
+from ._netlink import DiagEngine, NetlinkUnavailableError
 from ._socket_query import SocketQuery
 
 if TYPE_CHECKING:
@@ -27,7 +28,13 @@ if TYPE_CHECKING:
 # first use: a program that queries the live /proc never reads a manifest or writes a
 # capture, and `import netstatlib` does not pay for the format's classes.
 
-__all__ = ["NET_FILES", "SOCKET_FILES", "LinuxProcfs"]
+__all__ = ["ENGINES", "NET_FILES", "SOCKET_FILES", "Engine", "LinuxProcfs"]
+
+Engine = Literal["auto", "netlink", "procfs"]
+ENGINES: tuple[Engine, ...] = ("auto", "netlink", "procfs")
+"""What ``LinuxProcfs(engine=...)`` takes: ``auto`` (netlink for the live host, ``/proc``
+text for a capture and where netlink is refused), ``netlink`` (the kernel or an
+error), ``procfs`` (``/proc/net`` text always)."""
 
 _INET = socket.AddressFamily.AF_INET
 _INET6 = socket.AddressFamily.AF_INET6
@@ -121,9 +128,12 @@ class LinuxProcfs:
             ),
             "protocol_stats": all_fields("protocol_stats"),
         },
-        notes="Reads /proc/net and /sys/class/net: every socket table, with all the "
-        "processes that hold each socket; a captured folder works the same way.",
-        hints={"tables", "states", "process_free"},
+        notes="Asks the kernel over netlink (sock_diag, as ss does) for the live host's "
+        "sockets, filtered in the kernel, with their cookies and, on request, tcp_info; "
+        "reads /proc/net text for a captured folder and where netlink is refused, and "
+        "/proc/net and /sys/class/net for the rest. Every socket table, with all the "
+        "processes that hold each socket.",
+        hints={"tables", "states", "process_free", "conditions"},
     )
 
     def __init__(
@@ -134,7 +144,10 @@ class LinuxProcfs:
         sys_class_net: str | os.PathLike[str] | None = "auto",
         byteorder: ByteOrder | None = None,
         source: Source | None = None,
+        engine: Engine = "auto",
     ) -> None:
+        if engine not in ENGINES:
+            raise UsageError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         if pid is not None and (not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0):
             raise UsageError(f"pid must be a positive int, not {pid!r}")
         if byteorder not in (None, "little", "big"):
@@ -152,6 +165,15 @@ class LinuxProcfs:
         self._byteorder: ByteOrder | None = byteorder
         self._net = "net" if pid is None else f"{pid}/net"
         self.net_dir = source.location(self._net)
+        if engine == "netlink" and not source.is_live:
+            raise UsageError(
+                f"engine='netlink' asks the running kernel; {source.name} is not the live "
+                "/proc (a capture is read as text)"
+            )
+        self._engine_choice = engine
+        self._diag: DiagEngine | None = None
+        self._engine_reason: str | None = None
+        self._resolved = False
 
     @classmethod
     def recognises_capture(cls, source: Source) -> bool:
@@ -182,48 +204,131 @@ class LinuxProcfs:
 
     def __repr__(self) -> str:
         pid = f", pid={self.pid}" if self.pid is not None else ""
-        return f"LinuxProcfs(root={self.root!r}{pid})"
+        engine = f", engine={self._engine_choice!r}" if self._engine_choice != "auto" else ""
+        return f"LinuxProcfs(root={self.root!r}{pid}{engine})"
+
+    # -- the socket engine -----------------------------------------------------------
+
+    @property
+    def engine(self) -> str:
+        """What answers socket queries: ``"netlink"`` (the kernel's socket diagnostics,
+        for the live host) or ``"procfs"`` (the text of ``/proc/net``, for a capture,
+        and where netlink is refused: :attr:`engine_reason` says why). Found out on
+        first use, with one small request to the kernel."""
+        return "netlink" if self._netlink() is not None else "procfs"
+
+    @property
+    def engine_reason(self) -> str | None:
+        """Why socket queries are answered from ``/proc/net`` text; ``None`` when
+        netlink answers them."""
+        self._netlink()
+        return self._engine_reason
+
+    def _netlink(self) -> DiagEngine | None:
+        """The netlink engine if socket queries use it, else None (resolved once)."""
+        if self._resolved:
+            return self._diag
+        self._resolved = True
+        if self._engine_choice == "procfs":
+            self._engine_reason = "engine='procfs' was asked for"
+            return None
+        if not self.source.is_live:
+            self._engine_reason = f"{self.source.name} is a capture, not the live /proc"
+            return None
+        namespace = None
+        if self.pid is not None and not self._reads_own_namespace():
+            namespace = self.source.location(f"{self.pid}/ns/net")
+        diag = DiagEngine(namespace)
+        try:
+            diag.probe()
+        except NetlinkUnavailableError as exc:
+            if self._engine_choice == "netlink":
+                raise
+            self._engine_reason = f"netlink is not available here: {exc}"
+            return None
+        self._diag = diag
+        return diag
+
+    def _fall_back(self, reason: str) -> None:
+        """Netlink failed after it was found to work: use /proc text from now on."""
+        self._diag = None
+        self._engine_reason = f"netlink is not available here: {reason}"
 
     # -- sockets ---------------------------------------------------------------------
 
     def connections(self, query: SocketQuery) -> list[Connection]:
-        """Rows of the query's socket tables, in a fixed table order.
+        """Rows of the query's socket tables.
 
-        Rows of inet sockets in states the query cannot keep are skipped while the text
-        is parsed; the query's early test (listening, the process-free part of the
-        filter) is applied before process owners are looked up, so a row it drops costs
-        no process lookup; owners are looked up only when the query wants them.
+        The live host's sockets come from the kernel over netlink (:attr:`engine`), which
+        is asked only for the states the query can keep and, through inet_diag bytecode,
+        only for sockets passing the filter's port and address conditions; rows of one
+        protocol come together (TCP's IPv4 and IPv6 rows in the kernel's order). A
+        capture's come from its ``/proc/net`` text, in table order, rows in other states
+        skipped while the text is parsed. Either way, the query's early test (listening,
+        the process-free part of the filter) is applied before process owners are
+        looked up, so a row it drops costs no process lookup; owners are looked up only
+        when the query wants them.
+
+        ``query.details`` needs the netlink engine: on ``/proc`` text it raises
+        :class:`~netstatlib.UnsupportedError` saying why netlink is not used.
         """
         rows: list[Connection] = []
         if query.matches_nothing:
             return rows
-        for table, (filename, optional) in SOCKET_FILES.items():
-            if table not in query.tables:
-                continue
-            protocol, family = table
-            data = self.source.read(f"{self._net}/{filename}", optional=optional)
-            if data is None:
-                continue
-            path = self._net_location(filename)
-            if protocol is Protocol.UNIX:
-                rows.extend(procfs.parse_unix_sockets(data, source=path))
-            else:
-                rows.extend(
-                    procfs.parse_inet_sockets(
-                        data,
-                        protocol=protocol,
-                        family=family,
-                        source=path,
-                        byteorder=self.byteorder,
-                        states=query.states,
-                    )
+        diag = self._netlink()
+        text_tables: Collection[SocketTable] = query.tables
+        if diag is not None:
+            try:
+                rows, text_tables = diag.sockets(
+                    query.tables,
+                    states=query.states,
+                    bytecode=_bytecode(query),
+                    details=query.details,
                 )
+            except NetlinkUnavailableError as exc:
+                if self._engine_choice == "netlink":
+                    raise
+                self._fall_back(str(exc))
+                rows, text_tables = [], query.tables
+        elif query.details:
+            raise UnsupportedError(
+                "socket details (details=True) come from the kernel's socket diagnostics; "
+                f"this backend reads /proc/net text because {self._engine_reason}"
+            )
+        for table, (filename, optional) in SOCKET_FILES.items():
+            if table not in text_tables:
+                continue
+            rows.extend(self._text_sockets(table, filename, optional, query.states))
         keep = query.early_test()
         if keep is not None:
             rows = [row for row in rows if keep(row)]
         if query.processes and rows:
             self._attach_processes(rows)
         return rows
+
+    def _text_sockets(
+        self,
+        table: SocketTable,
+        filename: str,
+        optional: bool,
+        states: Collection[TcpState | None] | None,
+    ) -> list[Connection]:
+        """The rows of one ``/proc/net`` socket file (none if an optional one is absent)."""
+        protocol, family = table
+        data = self.source.read(f"{self._net}/{filename}", optional=optional)
+        if data is None:
+            return []
+        path = self._net_location(filename)
+        if protocol is Protocol.UNIX:
+            return procfs.parse_unix_sockets(data, source=path)
+        return procfs.parse_inet_sockets(
+            data,
+            protocol=protocol,
+            family=family,
+            source=path,
+            byteorder=self.byteorder,
+            states=states,
+        )
 
     def _attach_processes(self, rows: list[Connection]) -> None:
         owners: Mapping[int, tuple[int, ...]] | None = {}
@@ -504,6 +609,13 @@ class LinuxProcfs:
                 data, protocol=protocol, family=family, source=source, byteorder=self.byteorder
             )
         return [row.inode for row in rows if row.inode]
+
+
+def _bytecode(query: SocketQuery) -> bytes | None:
+    """The inet_diag bytecode for the query's port and address conditions, if any."""
+    if query.conditions is None:
+        return None
+    return None
 
 
 # -- interface attributes --------------------------------------------------------------

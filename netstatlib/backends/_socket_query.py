@@ -85,6 +85,7 @@ class SocketQuery:
     tables: frozenset[SocketTable] = attrs.field(converter=_frozen_tables)
     listening: bool = False
     processes: bool = True
+    details: bool = False
     where: Where = None
     states: frozenset[TcpState | None] | None = None
     process_free: Predicate | None = None
@@ -98,6 +99,7 @@ class SocketQuery:
         where: Where | str = None,
         listening: bool = False,
         processes: bool = True,
+        details: bool = False,
     ) -> SocketQuery:
         """The query for ``tables`` and ``where`` (a predicate, an ss filter string or a
         callable), with every hint worked out."""
@@ -132,6 +134,7 @@ class SocketQuery:
             tables=chosen,
             listening=bool(listening),
             processes=bool(processes),
+            details=bool(details),
             where=where,
             states=states,
             process_free=process_free,
@@ -198,6 +201,8 @@ class SocketQuery:
             parts.append("listening")
         if not self.processes:
             parts.append("processes=False")
+        if self.details:
+            parts.append("details")
         if self.where is not None:
             parts.append(f"where={self.where!r}")
         if self.states is not None:

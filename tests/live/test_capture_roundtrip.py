@@ -67,9 +67,9 @@ from netstatlib.backends import LinuxProcfs
 
 for attempt in range(int(sys.argv[2])):
     target = f"{sys.argv[1]}/inside-{attempt}"
-    before = everything(LinuxProcfs())
+    before = everything(LinuxProcfs(engine="procfs"))
     capture_linux(target)
-    after = everything(LinuxProcfs())
+    after = everything(LinuxProcfs(engine="procfs"))
     if before == after:
         break
 print(json.dumps({"live": before, "quiet": before == after, "capture": target}))
@@ -98,8 +98,11 @@ def scratch() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def outside(zoo: netns.Zoo, scratch: Path) -> dict[str, Any]:
-    """The zoo's namespace captured through ``/proc/<zoo pid>``, with live readings."""
-    live = LinuxProcfs(pid=zoo.pid)
+    """The zoo's namespace captured through ``/proc/<zoo pid>``, with live readings.
+
+    A capture holds ``/proc`` text, so the live readings compared with it come from the
+    text too (``engine="procfs"``); test_netlink.py compares the two engines."""
+    live = LinuxProcfs(pid=zoo.pid, engine="procfs")
     for attempt in range(ATTEMPTS):
         target = scratch / f"outside-{attempt}"
         before = everything(live)

@@ -1,0 +1,690 @@
+"""Pure parsers for the kernel's socket diagnostics (``NETLINK_SOCK_DIAG``, ``sock_diag(7)``).
+
+Strategy: a dump is a series of netlink datagrams, each holding whole messages (a
+``struct nlmsghdr`` of 16 bytes, then the payload, padded to 4 bytes). A socket's
+message is the header, a fixed ``struct inet_diag_msg`` (72 bytes,
+``include/uapi/linux/inet_diag.h``) or ``struct unix_diag_msg`` (16 bytes,
+``include/uapi/linux/unix_diag.h``), then attributes (``struct rtattr``: a 2-byte length
+and a 2-byte type, padded to 4). The dump ends with ``NLMSG_DONE``; a failure arrives as
+``NLMSG_ERROR`` carrying a negative errno. :class:`DiagDump` takes the datagrams one by
+one as they are received (``feed``) and builds the records as it goes; nothing here
+opens a socket, so the same code reads a live kernel's answer and a saved one.
+
+Byte order: ports and addresses are big-endian (network order); every other number is in
+the byte order of the machine that answered (``byteorder``). An IPv4 socket uses the
+first 4 of the 16 address bytes.
+
+Malformed input (a message shorter than its header says, a length running past the
+datagram, an attribute running past its message) raises :class:`~netstatlib.ParseError`.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import netaddr
+
+from .._errors import ParseError, UsageError
+from .._model import (
+    Connection,
+    ConnectionDraft,
+    Endpoint,
+    EndpointDraft,
+    Protocol,
+    SocketDetails,
+    SocketMemory,
+    SocketTimer,
+    TcpInfo,
+    TcpState,
+)
+from .procfs import ByteOrder, _gc_paused
+
+__all__ = [
+    "NLMSG_DONE",
+    "NLMSG_ERROR",
+    "NLM_F_DUMP_INTR",
+    "DiagDump",
+    "parse_diag_dump",
+    "parse_tcp_info",
+]
+
+# include/uapi/linux/netlink.h
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLM_F_DUMP_INTR = 0x10
+"""Set on a message of a dump that the kernel's tables changed under (it resumed after a
+change): rows may be missing or repeated."""
+_NLMSG_MIN_TYPE = 0x10  # below: control messages (NOOP, ERROR, DONE, OVERRUN)
+
+_AF_INET = socket.AddressFamily.AF_INET
+_AF_INET6 = socket.AddressFamily.AF_INET6
+_AF_UNIX = socket.AddressFamily.AF_UNIX
+
+# inet_diag attributes (enum in inet_diag.h).
+_INET_DIAG_INFO = 2
+_INET_DIAG_CONG = 4
+_INET_DIAG_SKMEMINFO = 7
+_INET_DIAG_CGROUP_ID = 21
+# unix_diag attributes (enum in unix_diag.h).
+_UNIX_DIAG_NAME = 0
+_UNIX_DIAG_PEER = 2
+_UNIX_DIAG_RQLEN = 4
+_UNIX_DIAG_MEMINFO = 5
+_UNIX_DIAG_UID = 7
+
+_TCP_ESTABLISHED = 1
+_TCP_SYN_RECV = 3
+_TCP_TIME_WAIT = 6
+_TCP_CLOSE = 7
+_TCP_LISTEN = 10
+_NO_COOKIE = 0xFFFFFFFF  # INET_DIAG_NOCOOKIE, in both halves
+_INFINITE_SSTHRESH = 0x7FFFFFFF  # TCP_INFINITE_SSTHRESH: not set yet
+# idiag_timer, as inet_diag.c sets it and ss names it (tmr_name[] in ss.c).
+_TIMERS = {1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
+
+
+def _structs(order: str) -> dict[str, struct.Struct]:
+    return {
+        # nlmsghdr: length, type, flags (seq and port id skipped).
+        "header": struct.Struct(order + "IHH8x"),
+        # nlmsghdr + inet_diag_msg: family, state, timer, retrans, sport, dport, src, dst,
+        # (if skipped), cookie (two u32), expires, rqueue, wqueue, uid, inode.
+        "inet": struct.Struct(order + "IHH8xBBBB2s2s16s16s4xIIIIIII"),
+        # nlmsghdr + unix_diag_msg: family, type, state, pad, inode, cookie.
+        "unix": struct.Struct(order + "IHH8xBBBxIII"),
+        "attribute": struct.Struct(order + "HH"),
+        "u32": struct.Struct(order + "I"),
+        "u64": struct.Struct(order + "Q"),
+        "two_u32": struct.Struct(order + "II"),
+        "error": struct.Struct(order + "i"),
+    }
+
+
+_STRUCTS = {"little": _structs("<"), "big": _structs(">")}
+_INET_SIZE = 88
+_UNIX_SIZE = 32
+_HEADER_SIZE = 16
+
+
+def _state(number: int, datagram: bool) -> tuple[TcpState | None, str | None]:
+    """A row's state and, for a number this library does not know, its text (as the
+    ``/proc`` parser keeps it: two hex digits)."""
+    if datagram and number == _TCP_CLOSE:
+        return None, None
+    state = TcpState.from_kernel(number)
+    return state, (f"{number:02X}" if state is TcpState.UNKNOWN else None)
+
+
+def _unix_state(number: int) -> tuple[TcpState | None, str | None]:
+    # A UNIX socket's sk_state: TCP_CLOSE for one that is not connected (no state here,
+    # as /proc/net/unix shows SS_UNCONNECTED), TCP_LISTEN, TCP_ESTABLISHED, and
+    # TCP_SYN_SENT while a stream connect() is under way.
+    if number == _TCP_CLOSE:
+        return None, None
+    return _state(number, datagram=False)
+
+
+# struct tcp_info (include/uapi/linux/tcp.h): (offset, format, name, scale). A field is
+# read only when the attribute is long enough to hold it (the structure grows with the
+# kernel); scale turns microseconds into seconds.
+_USEC = 1e-6
+_MSEC = 1e-3
+_TCP_INFO_HEAD = struct.Struct("BBBBBBBB")  # state ... options, wscales, flags
+_TCP_INFO_FIELDS: tuple[tuple[int, str, str, float | None], ...] = (
+    (8, "I", "rto", _USEC),
+    (12, "I", "ato", _USEC),
+    (16, "I", "snd_mss", None),
+    (20, "I", "rcv_mss", None),
+    (24, "I", "unacked", None),
+    (28, "I", "sacked", None),
+    (32, "I", "lost", None),
+    (36, "I", "retrans", None),
+    (44, "I", "last_data_sent", _MSEC),
+    (52, "I", "last_data_received", _MSEC),
+    (56, "I", "last_ack_received", _MSEC),
+    (60, "I", "pmtu", None),
+    (64, "I", "rcv_ssthresh", None),
+    (68, "I", "rtt", _USEC),
+    (72, "I", "rtt_var", _USEC),
+    (76, "I", "ssthresh", None),
+    (80, "I", "snd_cwnd", None),
+    (84, "I", "advmss", None),
+    (88, "I", "reordering", None),
+    (92, "I", "rcv_rtt", _USEC),
+    (96, "I", "rcv_space", None),
+    (100, "I", "total_retrans", None),
+    (104, "Q", "pacing_rate", None),
+    (112, "Q", "max_pacing_rate", None),
+    (120, "Q", "bytes_acked", None),
+    (128, "Q", "bytes_received", None),
+    (136, "I", "segs_out", None),
+    (140, "I", "segs_in", None),
+    (144, "I", "notsent_bytes", None),
+    (148, "I", "min_rtt", _USEC),
+    (152, "I", "data_segs_in", None),
+    (156, "I", "data_segs_out", None),
+    (160, "Q", "delivery_rate", None),
+    (168, "Q", "busy_time", _USEC),
+    (176, "Q", "rwnd_limited", _USEC),
+    (184, "Q", "sndbuf_limited", _USEC),
+    (192, "I", "delivered", None),
+    (196, "I", "delivered_ce", None),
+    (200, "Q", "bytes_sent", None),
+    (208, "Q", "bytes_retrans", None),
+    (216, "I", "dsack_dups", None),
+    (220, "I", "reord_seen", None),
+    (224, "I", "rcv_ooopack", None),
+    (228, "I", "snd_wnd", None),
+    (232, "I", "rcv_wnd", None),
+)
+_TCP_INFO_MINIMUM = 104  # Linux 2.6: up to total_retrans; every kernel sends at least this
+_NO_PACING_RATE = 0xFFFFFFFFFFFFFFFF  # ~0ULL: not pacing (or, for the cap, no cap)
+
+
+def _tcp_info_readers(order: str) -> list[tuple[int, int, struct.Struct, str, float | None]]:
+    return [
+        (offset + struct.calcsize(fmt), offset, struct.Struct(order + fmt), name, scale)
+        for offset, fmt, name, scale in _TCP_INFO_FIELDS
+    ]
+
+
+_TCP_INFO_READERS = {"little": _tcp_info_readers("<"), "big": _tcp_info_readers(">")}
+
+
+def parse_tcp_info(data: bytes, *, byteorder: ByteOrder = "little") -> TcpInfo:
+    """A :class:`~netstatlib.TcpInfo` from the bytes of a ``struct tcp_info`` (the
+    ``INET_DIAG_INFO`` attribute, or ``getsockopt(TCP_INFO)``), of any kernel's length.
+
+    Fields past the end of ``data`` are ``None``; ``data`` shorter than the first
+    kernels' structure (104 bytes) raises :class:`~netstatlib.ParseError`.
+    """
+    if byteorder not in _STRUCTS:
+        raise UsageError(f"byteorder must be 'little' or 'big', not {byteorder!r}")
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise UsageError(f"tcp_info is bytes, not {type(data).__name__}")
+    size = len(data)
+    if size < _TCP_INFO_MINIMUM:
+        raise ParseError(
+            f"tcp_info of {size} bytes; every kernel sends at least {_TCP_INFO_MINIMUM}",
+            source="tcp_info",
+        )
+    state, ca_state, retransmits, probes, backoff, options, wscale, _ = _TCP_INFO_HEAD.unpack_from(
+        data
+    )
+    values: dict[str, Any] = {
+        "state": state,
+        "ca_state": ca_state,
+        "retransmits": retransmits,
+        "probes": probes,
+        "backoff": backoff,
+        "options": options,
+        # Bit fields `tcpi_snd_wscale : 4, tcpi_rcv_wscale : 4`: the first is the low
+        # nibble on little-endian machines, the high one on big-endian ones.
+        "snd_wscale": wscale & 0xF if byteorder == "little" else wscale >> 4,
+        "rcv_wscale": wscale >> 4 if byteorder == "little" else wscale & 0xF,
+    }
+    for end, offset, reader, name, scale in _TCP_INFO_READERS[byteorder]:
+        if end > size:
+            break
+        (value,) = reader.unpack_from(data, offset)
+        values[name] = value * scale if scale is not None else value
+    if values["ssthresh"] >= _INFINITE_SSTHRESH:
+        values["ssthresh"] = None
+    for name in ("pacing_rate", "max_pacing_rate"):  # ~0: no pacing, no cap
+        if values.get(name) == _NO_PACING_RATE:
+            values[name] = None
+    return TcpInfo(**values)
+
+
+def _unix_name(raw: bytes) -> str:
+    """A UNIX socket's name as ``/proc/net/unix`` shows it: a path without the NUL the
+    kernel stores after it; an abstract name (starting with NUL) with ``@`` for each
+    NUL. Bytes that are not UTF-8 survive through ``surrogateescape``."""
+    if raw[:1] == b"\0":
+        raw = raw.replace(b"\0", b"@")
+    elif raw[-1:] == b"\0":
+        raw = raw[:-1]
+    return raw.decode("utf-8", "surrogateescape")
+
+
+class DiagDump:
+    """The records of one ``sock_diag`` dump, built as its datagrams are fed in.
+
+    ``kind`` is ``"inet"`` (answers to ``inet_diag`` requests, for ``protocol`` TCP, UDP,
+    UDP-Lite or raw) or ``"unix"``. ``details`` fills :attr:`Connection.details
+    <netstatlib.Connection.details>` from the attributes the request asked for.
+    ``byteorder`` is the byte order of the machine that answered; ``source`` names the
+    dump in error messages.
+
+    After each :meth:`feed`, :attr:`done` says whether ``NLMSG_DONE`` arrived,
+    :attr:`error` holds the (positive) errno of an ``NLMSG_ERROR``, :attr:`interrupted`
+    whether any message carried ``NLM_F_DUMP_INTR``, :attr:`messages` how many socket
+    messages were received, and :attr:`rows` the records so far.
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        protocol: Protocol,
+        details: bool = False,
+        byteorder: ByteOrder = "little",
+        source: str = "<sock_diag>",
+    ) -> None:
+        if kind not in ("inet", "unix"):
+            raise UsageError(f"kind must be 'inet' or 'unix', not {kind!r}")
+        if (kind == "unix") != (protocol is Protocol.UNIX):
+            raise UsageError(f"a {kind} dump does not list {protocol} sockets")
+        if byteorder not in _STRUCTS:
+            raise UsageError(f"byteorder must be 'little' or 'big', not {byteorder!r}")
+        self.kind = kind
+        self.protocol = protocol
+        self.details = details
+        self.byteorder: ByteOrder = byteorder
+        self.source = source
+        self.rows: list[Connection] = []
+        self.done = False
+        self.error: int | None = None
+        self.interrupted = False
+        self.messages = 0
+        self._structs = _STRUCTS[byteorder]
+        # Per-dump caches: a large table repeats addresses, endpoints and states.
+        self._endpoints: dict[int, dict[bytes, Endpoint]] = {4: {}, 6: {}}
+        self._addresses: dict[int, dict[bytes, netaddr.IPAddress]] = {4: {}, 6: {}}
+        datagram = protocol is not Protocol.TCP
+        self._states: list[tuple[TcpState | None, str | None]] = [
+            _unix_state(number) if kind == "unix" else _state(number, datagram)
+            for number in range(256)
+        ]
+
+    def feed(self, data: bytes | bytearray | memoryview, size: int | None = None) -> bool:
+        """Take one datagram (its first ``size`` bytes); return :attr:`done`."""
+        end = len(data) if size is None else size
+        if end > len(data) or end < 0:
+            raise UsageError(f"size {size} outside a datagram of {len(data)} bytes")
+        if self.done:
+            raise ParseError("data after the end of the dump", source=self.source)
+        with _gc_paused():
+            if self.kind == "inet":
+                self._feed_inet(data, end)
+            else:
+                self._feed_unix(data, end)
+        return self.done
+
+    # -- messages ----------------------------------------------------------------------
+
+    def _bad(self, message: str, offset: int) -> ParseError:
+        return ParseError(f"{message} (at byte {offset} of a datagram)", source=self.source)
+
+    def _control(self, data: Any, offset: int, length: int, kind: int, flags: int) -> None:
+        """A message that is not a socket: the end of the dump, an error, or unknown."""
+        if flags & NLM_F_DUMP_INTR:
+            self.interrupted = True
+        if kind == NLMSG_DONE:
+            self.done = True
+            # NLMSG_DONE carries an int: 0, or a negative errno when the dump failed.
+            if length >= _HEADER_SIZE + 4:
+                (code,) = self._structs["error"].unpack_from(data, offset + _HEADER_SIZE)
+                if code < 0:
+                    self.error = -code
+        elif kind == NLMSG_ERROR:
+            if length < _HEADER_SIZE + 4:
+                raise self._bad("NLMSG_ERROR message without an error code", offset)
+            (code,) = self._structs["error"].unpack_from(data, offset + _HEADER_SIZE)
+            self.done = True
+            self.error = -code if code < 0 else code
+        else:
+            raise self._bad(f"unexpected netlink message type {kind}", offset)
+
+    def _attributes(self, data: Any, start: int, end: int) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        unpack = self._structs["attribute"].unpack_from
+        offset = start
+        while offset + 4 <= end:
+            length, kind = unpack(data, offset)
+            if length < 4 or offset + length > end:
+                raise self._bad(f"attribute of length {length} runs past its message", offset)
+            found[kind & 0x3FFF] = bytes(data[offset + 4 : offset + length])
+            offset += (length + 3) & ~3
+        return found
+
+    def _feed_inet(self, data: Any, end: int) -> None:
+        structs = self._structs
+        unpack_message = structs["inet"].unpack_from
+        unpack_header = structs["header"].unpack_from
+        states = self._states
+        endpoints = self._endpoints
+        protocol = self.protocol
+        is_tcp = protocol is Protocol.TCP
+        is_raw = protocol is Protocol.RAW
+        details = self.details
+        rows: list[Any] = self.rows  # drafts sealed into Connections
+        append = rows.append
+        new = object.__new__
+        draft = ConnectionDraft
+        sealed = Connection
+        new_endpoint = self._endpoint
+        not_connected = bytes(18)
+        families: dict[int, tuple[socket.AddressFamily, Literal[4, 6]]] = {
+            2: (_AF_INET, 4),
+            10: (_AF_INET6, 6),
+        }
+        interrupted = False
+        offset = 0
+        count = 0
+        while offset < end:
+            if offset + _INET_SIZE <= end:
+                (
+                    length,
+                    kind,
+                    flags,
+                    family_number,
+                    state_number,
+                    timer,
+                    retrans,
+                    sport,
+                    dport,
+                    src,
+                    dst,
+                    cookie_low,
+                    cookie_high,
+                    expires,
+                    rqueue,
+                    wqueue,
+                    uid,
+                    inode,
+                ) = unpack_message(data, offset)
+            else:
+                if offset + _HEADER_SIZE > end:
+                    raise self._bad("a message header runs past the datagram", offset)
+                length, kind, flags = unpack_header(data, offset)
+            if length < _HEADER_SIZE or offset + length > end:
+                raise self._bad(f"a message of length {length} runs past the datagram", offset)
+            if kind < _NLMSG_MIN_TYPE or length < _INET_SIZE:
+                if kind >= _NLMSG_MIN_TYPE:
+                    raise self._bad(f"a socket message of only {length} bytes", offset)
+                self._control(data, offset, length, kind, flags)
+                if self.done:
+                    break
+                offset += (length + 3) & ~3
+                continue
+            if flags & NLM_F_DUMP_INTR:
+                interrupted = True
+            family_info = families.get(family_number)
+            if family_info is None:
+                raise self._bad(f"a socket of address family {family_number}", offset)
+            family, version = family_info
+            cache = endpoints[version]
+            key = src + sport
+            local = cache.get(key)
+            if local is None:
+                local = new_endpoint(version, src, sport, key)
+            key = dst + dport
+            if key == not_connected:
+                remote = None
+            else:
+                remote = cache.get(key)
+                if remote is None:
+                    remote = new_endpoint(version, dst, dport, key)
+            state, state_text = states[state_number]
+            if not inode:
+                # A TIME_WAIT or SYN_RECV entry is not a socket (no inode) and has no
+                # owner: the kernel sends uid 0 for it, which is not root.
+                inode = None
+                if state_number in (_TCP_TIME_WAIT, _TCP_SYN_RECV):
+                    uid = None
+            listener = is_tcp and state_number == _TCP_LISTEN
+            row = new(draft)
+            row.protocol = protocol
+            row.family = family
+            row.local = local
+            row.remote = remote
+            row.state = state
+            row.pids = None
+            row.process = None
+            row.uid = uid
+            row.inode = inode
+            row.recv_queue = rqueue
+            # A listener's wqueue is its backlog limit (tcp_diag_get_info()); the send
+            # queue of a listener is 0, as /proc/net/tcp and netstat show it.
+            row.send_queue = 0 if listener else wqueue
+            row.path = None
+            row.socket_type = None
+            row.ip_protocol = local.port if is_raw else None
+            row.state_text = state_text
+            row.local_name = None
+            row.remote_name = None
+            row.components = None
+            row.cookie = (
+                None
+                if cookie_low == _NO_COOKIE and cookie_high == _NO_COOKIE
+                else cookie_low | cookie_high << 32
+            )
+            row.details = (
+                self._inet_details(
+                    data,
+                    offset,
+                    length,
+                    timer,
+                    expires,
+                    retrans,
+                    wqueue if listener else None,
+                )
+                if details
+                else None
+            )
+            row.__class__ = sealed  # type: ignore[assignment]
+            append(row)
+            count += 1
+            offset += (length + 3) & ~3
+        self.messages += count
+        if interrupted:
+            self.interrupted = True
+
+    def _endpoint(
+        self, version: Literal[4, 6], address: bytes, port: bytes, key: bytes
+    ) -> Endpoint:
+        addresses = self._addresses[version]
+        raw = address[:4] if version == 4 else address
+        ip = addresses.get(raw)
+        if ip is None:
+            ip = addresses[raw] = netaddr.IPAddress(int.from_bytes(raw, "big"), version)
+        endpoint: Any = object.__new__(EndpointDraft)
+        endpoint.address = ip
+        endpoint.port = int.from_bytes(port, "big")
+        endpoint.zone = None
+        endpoint.__class__ = Endpoint
+        self._endpoints[version][key] = endpoint
+        result: Endpoint = endpoint
+        return result
+
+    def _inet_details(
+        self,
+        data: Any,
+        offset: int,
+        length: int,
+        timer: int,
+        expires: int,
+        retrans: int,
+        backlog: int | None,
+    ) -> SocketDetails:
+        attributes = self._attributes(data, offset + _INET_SIZE, offset + length)
+        tcp_info = None
+        raw_info = attributes.get(_INET_DIAG_INFO)
+        if raw_info is not None and self.protocol is Protocol.TCP:
+            try:
+                tcp_info = parse_tcp_info(raw_info, byteorder=self.byteorder)
+            except ParseError as exc:
+                raise self._bad(exc.message, offset) from None
+        congestion = None
+        raw_congestion = attributes.get(_INET_DIAG_CONG)
+        if raw_congestion is not None:
+            congestion = raw_congestion.split(b"\0", 1)[0].decode("ascii", "replace") or None
+        return SocketDetails(
+            tcp_info=tcp_info,
+            congestion=congestion,
+            memory=self._memory(attributes.get(_INET_DIAG_SKMEMINFO), offset),
+            timer=(
+                SocketTimer(name=_TIMERS[timer], expires=expires * _MSEC, retransmits=retrans)
+                if timer in _TIMERS
+                else None
+            ),
+            cgroup_id=self._u64(attributes.get(_INET_DIAG_CGROUP_ID), offset),
+            backlog=backlog,
+        )
+
+    def _memory(self, raw: bytes | None, offset: int) -> SocketMemory | None:
+        if raw is None:
+            return None
+        if len(raw) < 36:
+            raise self._bad(f"socket memory of {len(raw)} bytes, not 36", offset)
+        values = struct.unpack_from(("<" if self.byteorder == "little" else ">") + "9I", raw)
+        names = (
+            "rmem_alloc",
+            "rcvbuf",
+            "wmem_alloc",
+            "sndbuf",
+            "fwd_alloc",
+            "wmem_queued",
+            "optmem",
+            "backlog",
+            "drops",
+        )
+        return SocketMemory(**dict(zip(names, values, strict=True)))
+
+    def _u32(self, raw: bytes | None, offset: int) -> int | None:
+        if raw is None:
+            return None
+        if len(raw) < 4:
+            raise self._bad(f"a 4-byte attribute of {len(raw)} bytes", offset)
+        value: int = self._structs["u32"].unpack_from(raw)[0]
+        return value
+
+    def _u64(self, raw: bytes | None, offset: int) -> int | None:
+        if raw is None:
+            return None
+        if len(raw) < 8:
+            raise self._bad(f"an 8-byte attribute of {len(raw)} bytes", offset)
+        value: int = self._structs["u64"].unpack_from(raw)[0]
+        return value
+
+    def _feed_unix(self, data: Any, end: int) -> None:
+        structs = self._structs
+        unpack_message = structs["unix"].unpack_from
+        unpack_header = structs["header"].unpack_from
+        unpack_two = structs["two_u32"].unpack
+        states = self._states
+        details = self.details
+        rows: list[Any] = self.rows
+        append = rows.append
+        new = object.__new__
+        draft = ConnectionDraft
+        sealed = Connection
+        kinds: dict[int, socket.SocketKind | None] = {}
+        offset = 0
+        count = 0
+        while offset < end:
+            if offset + _UNIX_SIZE <= end:
+                length, kind, flags, family_number, type_number, state_number, inode, c0, c1 = (
+                    unpack_message(data, offset)
+                )
+            else:
+                if offset + _HEADER_SIZE > end:
+                    raise self._bad("a message header runs past the datagram", offset)
+                length, kind, flags = unpack_header(data, offset)
+            if length < _HEADER_SIZE or offset + length > end:
+                raise self._bad(f"a message of length {length} runs past the datagram", offset)
+            if kind < _NLMSG_MIN_TYPE or length < _UNIX_SIZE:
+                if kind >= _NLMSG_MIN_TYPE:
+                    raise self._bad(f"a socket message of only {length} bytes", offset)
+                self._control(data, offset, length, kind, flags)
+                if self.done:
+                    break
+                offset += (length + 3) & ~3
+                continue
+            if flags & NLM_F_DUMP_INTR:
+                self.interrupted = True
+            if family_number != _AF_UNIX:
+                raise self._bad(f"a UNIX socket of address family {family_number}", offset)
+            attributes = self._attributes(data, offset + _UNIX_SIZE, offset + length)
+            name = attributes.get(_UNIX_DIAG_NAME)
+            queues = attributes.get(_UNIX_DIAG_RQLEN)
+            if queues is not None and len(queues) >= 8:
+                recv_queue, send_queue = unpack_two(queues[:8])
+            else:
+                recv_queue = send_queue = None
+            listener = state_number == _TCP_LISTEN
+            socket_type = kinds.get(type_number, socket.SOCK_RAW)
+            if socket_type is socket.SOCK_RAW:
+                try:
+                    socket_type = socket.SocketKind(type_number)
+                except ValueError:
+                    socket_type = None
+                kinds[type_number] = socket_type
+            state, state_text = states[state_number]
+            row = new(draft)
+            row.protocol = Protocol.UNIX
+            row.family = _AF_UNIX
+            row.local = None
+            row.remote = None
+            row.state = state
+            row.pids = None
+            row.process = None
+            row.uid = self._u32(attributes.get(_UNIX_DIAG_UID), offset)
+            row.inode = inode or None
+            row.recv_queue = recv_queue
+            # As for TCP: a listener's wqueue is its backlog limit, not a send queue.
+            row.send_queue = 0 if listener and send_queue is not None else send_queue
+            row.path = _unix_name(name) if name else None
+            row.socket_type = socket_type
+            row.ip_protocol = None
+            row.state_text = state_text
+            row.local_name = None
+            row.remote_name = None
+            row.components = None
+            row.cookie = None if c0 == _NO_COOKIE and c1 == _NO_COOKIE else c0 | c1 << 32
+            row.details = (
+                SocketDetails(
+                    memory=self._memory(attributes.get(_UNIX_DIAG_MEMINFO), offset),
+                    peer_inode=self._u32(attributes.get(_UNIX_DIAG_PEER), offset) or None,
+                    backlog=send_queue if listener else None,
+                )
+                if details
+                else None
+            )
+            row.__class__ = sealed  # type: ignore[assignment]
+            append(row)
+            count += 1
+            offset += (length + 3) & ~3
+        self.messages += count
+
+
+def parse_diag_dump(
+    datagrams: Iterable[bytes],
+    *,
+    kind: str,
+    protocol: Protocol,
+    details: bool = False,
+    byteorder: ByteOrder = "little",
+    source: str = "<sock_diag>",
+) -> list[Connection]:
+    """The records of a whole saved dump (its datagrams, in order), as :class:`DiagDump`
+    builds them. Raises :class:`~netstatlib.ParseError` for malformed data, an error
+    reply (``NLMSG_ERROR``, or ``NLMSG_DONE`` with an error) or a dump without its end."""
+    dump = DiagDump(
+        kind=kind, protocol=protocol, details=details, byteorder=byteorder, source=source
+    )
+    for datagram in datagrams:
+        if not isinstance(datagram, bytes | bytearray | memoryview):
+            raise UsageError(f"a datagram is bytes, not {type(datagram).__name__}")
+        dump.feed(datagram)
+        if dump.done:
+            break
+    if not dump.done:
+        raise ParseError("the dump ends without NLMSG_DONE", source=source)
+    if dump.error is not None:
+        raise ParseError(f"the kernel answered with errno {dump.error}", source=source)
+    return dump.rows
