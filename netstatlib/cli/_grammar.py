@@ -489,7 +489,7 @@ Linux netstat's habits:
       --program     PID and program name (Linux's -p; here -p is a protocol)
       --extend      user, inode, receive and send queues (Linux's -e)
       --info        TCP internals as ss -i shows them: congestion algorithm,
-                    rtt, rto, cwnd, retransmissions, bytes (the live Linux host);
+                    rtt, rto, cwnd, retransmissions, bytes (a live Linux host);
                     the peer's inode for UNIX sockets
   -i, --interfaces  as -e
       --numeric     as -n
