@@ -17,7 +17,8 @@ from .._sources import FolderSource, MemorySource, Source
 from .._tables import SocketTable
 from ._base import Backend
 from ._capabilities import QUERIES, Capabilities
-from ._linux import NET_FILES, SOCKET_FILES, LinuxProcfs
+from ._linux import ENGINES, NET_FILES, SOCKET_FILES, LinuxProcfs
+from ._netlink import NetlinkUnavailableError
 from ._registry import (
     BACKEND_NAMES,
     ENVIRONMENT_VARIABLE,
@@ -37,6 +38,7 @@ if _typing.TYPE_CHECKING:
 
 __all__ = [
     "BACKEND_NAMES",
+    "ENGINES",
     "ENVIRONMENT_VARIABLE",
     "HINTS",
     "NET_FILES",
@@ -50,6 +52,7 @@ __all__ = [
     "LinkAttributes",
     "LinuxProcfs",
     "MemorySource",
+    "NetlinkUnavailableError",
     "Psutil",
     "Runner",
     "SocketQuery",

@@ -1,19 +1,20 @@
 """Pure parsers: text in, records out. No file access, no OS detection, no psutil.
 
-``netstatlib.parsers.procfs`` parses the Linux ``/proc/net`` files and
-``netstatlib.parsers.windows`` the output of Windows' ``netstat`` and ``route print``.
-Every parser takes ``str`` or ``bytes`` and raises :class:`netstatlib.ParseError` for
-malformed input.
+``netstatlib.parsers.procfs`` parses the Linux ``/proc/net`` files,
+``netstatlib.parsers.sockdiag`` the kernel's socket diagnostics (netlink ``sock_diag``
+dumps) and ``netstatlib.parsers.windows`` the output of Windows' ``netstat`` and
+``route print``. Every parser takes ``str`` or ``bytes`` and raises
+:class:`netstatlib.ParseError` for malformed input.
 """
 
 import typing as _typing
 
-from . import procfs
+from . import procfs, sockdiag
 
 if _typing.TYPE_CHECKING:
     from . import windows
 
-__all__ = ["procfs", "windows"]
+__all__ = ["procfs", "sockdiag", "windows"]
 
 
 def __getattr__(name: str) -> object:
