@@ -548,7 +548,7 @@ def test_cgroup_id_is_the_inode_of_the_creators_cgroup(
         for row in before
         if row.protocol is Protocol.TCP and row.inode is not None  # TIME_WAIT has none
     ]
-    assert len(sockets) >= 9
+    assert len(sockets) >= 8  # the bound-only one may be there too
     for row in sockets:
         assert row.details is not None and row.details.cgroup_id == expected, row
     # ss -e names the same cgroup: by its path where it finds the directory, else (in
