@@ -530,6 +530,7 @@ def parse_inet(*messages: bytes, order: str = "<") -> list[Connection]:
     )
 
 
+@pytest.mark.parametrize("stateless", [False, True], ids=["tcp", "stateless"])
 @pytest.mark.parametrize(
     ("states", "bits"),
     [
@@ -538,29 +539,49 @@ def parse_inet(*messages: bytes, order: str = "<") -> list[Connection]:
         # A request socket is reported in SYN_RECV but asked for as NEW_SYN_RECV.
         ([TcpState.SYN_RECV], {3, 12}),
         ([TcpState.NEW_SYN_RECV], {12}),
-        # An unconnected socket (state None) is the kernel's CLOSE.
-        ([None], {7}),
-        ([None, TcpState.LISTEN], {7, 10}),
+        ([TcpState.CLOSE], {7}),
         # Windows-only states have no kernel number: nothing to ask for.
         ([TcpState.BOUND, TcpState.DELETE_TCB], set()),
     ],
 )
-def test_state_mask_bits(states: list[TcpState | None], bits: set[int]) -> None:
-    assert state_mask(states) == sum(1 << bit for bit in bits)
+def test_state_mask_bits(states: list[TcpState | None], bits: set[int], stateless: bool) -> None:
+    assert state_mask(states, stateless=stateless) == sum(1 << bit for bit in bits)
+
+
+@pytest.mark.parametrize(
+    ("states", "stateless", "bits"),
+    [
+        # An unconnected UDP, raw or UNIX socket (state None) is the kernel's CLOSE ...
+        ([None], True, {7}),
+        ([None, TcpState.LISTEN], True, {7, 10}),
+        # ... and a TCP socket never has no state: None asks for nothing there.
+        ([None], False, set()),
+        ([None, TcpState.LISTEN], False, {10}),
+    ],
+)
+def test_state_mask_of_no_state(
+    states: list[TcpState | None], stateless: bool, bits: set[int]
+) -> None:
+    assert state_mask(states, stateless=stateless) == sum(1 << bit for bit in bits)
 
 
 KERNEL_STATES = sum(1 << state.value for state in TcpState if 1 <= state.value <= 12)
+TCP_BOUND_INACTIVE = 13
 
 
+@pytest.mark.parametrize("stateless", [False, True], ids=["tcp", "stateless"])
 @pytest.mark.parametrize(
     "states",
     [None, [TcpState.UNKNOWN], [TcpState.LISTEN, TcpState.UNKNOWN], [None, TcpState.UNKNOWN]],
 )
-def test_state_mask_without_a_limit_asks_for_every_state(states: Any) -> None:
+def test_state_mask_without_a_limit_asks_for_every_state(states: Any, stateless: bool) -> None:
     """No limit, or a state the kernel has no number for (kept as UNKNOWN): every state
-    the kernel reports, ESTABLISHED (1) to NEW_SYN_RECV (12)."""
-    assert state_mask(states) & KERNEL_STATES == KERNEL_STATES
-    assert state_mask(states) == state_mask(None)
+    a socket table lists, ESTABLISHED (1) to NEW_SYN_RECV (12), and not the bound-only
+    TCP sockets (TCP_BOUND_INACTIVE, 13) that /proc/net/tcp never lists."""
+    mask = state_mask(states, stateless=stateless)
+    assert mask & KERNEL_STATES == KERNEL_STATES
+    assert mask >> TCP_BOUND_INACTIVE == 0
+    assert mask == state_mask(None, stateless=stateless)
 
 
 @pytest.mark.parametrize(
