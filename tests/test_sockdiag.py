@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,14 @@ from netstatlib.parsers.sockdiag import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sockdiag"
+# SOCKDIAG_MAX_EXAMPLES=20000 for a long bug hunt; the default keeps the suite quick.
+settings.register_profile(
+    "sockdiag",
+    max_examples=int(os.environ.get("SOCKDIAG_MAX_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+PROFILE = settings.get_profile("sockdiag")
 INDEX: dict[str, Any] = json.loads((FIXTURES / "dumps.json").read_text())
 DUMP_FILES = sorted(FIXTURES.glob("*.bin"))
 FRAME = struct.Struct(">I")  # the README's framing: a big-endian length per datagram
@@ -215,6 +224,7 @@ def _only_parse_errors(datagrams: list[bytes], kind: str, protocol: Protocol, de
         parse_diag_dump(datagrams, kind=kind, protocol=protocol, details=details)
 
 
+@PROFILE
 @given(
     datagrams=st.lists(st.binary(max_size=400), min_size=1, max_size=3),
     which=st.sampled_from(KINDS),
@@ -246,6 +256,7 @@ def framed_messages(draw: st.DrawFn) -> bytes:
     return b"".join(messages)
 
 
+@PROFILE
 @given(data=framed_messages(), which=st.sampled_from(KINDS), details=st.booleans())
 def test_well_framed_random_messages_raise_only_parse_error(
     data: bytes, which: tuple[str, Protocol], details: bool
@@ -288,6 +299,7 @@ def socket_messages(draw: st.DrawFn, kind: str) -> bytes:
     return _message(20, 2, bytes(body))
 
 
+@PROFILE
 @given(data=st.data(), which=st.sampled_from(KINDS), details=st.booleans())
 def test_socket_messages_with_any_attributes_raise_only_parse_error(
     data: st.DataObject, which: tuple[str, Protocol], details: bool
@@ -297,7 +309,7 @@ def test_socket_messages_with_any_attributes_raise_only_parse_error(
     _only_parse_errors([b"".join(messages) + _message(NLMSG_DONE, 2, bytes(4))], *which, details)
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow])
+@PROFILE
 @given(name=st.sampled_from(NAMES), data=st.data())
 def test_real_dumps_cut_short_raise_only_parse_error(name: str, data: st.DataObject) -> None:
     """A datagram cut inside a message, or a dump without its NLMSG_DONE, is a
@@ -322,7 +334,7 @@ def test_real_dumps_cut_short_raise_only_parse_error(name: str, data: st.DataObj
         assert all(row in full for row in rows) and len(rows) <= len(full)
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow])
+@PROFILE
 @given(name=st.sampled_from(NAMES), data=st.data())
 def test_real_dumps_with_flipped_bits_raise_only_parse_error(
     name: str, data: st.DataObject
@@ -338,6 +350,7 @@ def test_real_dumps_with_flipped_bits_raise_only_parse_error(
     )
 
 
+@PROFILE
 @given(data=st.binary(max_size=400), byteorder=st.sampled_from(["little", "big"]))
 def test_tcp_info_of_arbitrary_bytes_answers_or_raises_parse_error(
     data: bytes, byteorder: str
