@@ -330,7 +330,6 @@ listener.setblocking(False)
 address = listener.getsockname()
 print(json.dumps({"pid": os.getpid()}), flush=True)
 deadline = time.monotonic() + duration
-spawned = 0
 while time.monotonic() < deadline:
     if os.fork() == 0:
         try:
@@ -342,7 +341,6 @@ while time.monotonic() < deadline:
             held.extend(socket.socketpair())
         finally:
             os._exit(0)
-    spawned += 1
     while True:  # accept and close what the children connected
         try:
             accepted, _ = listener.accept()
