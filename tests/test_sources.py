@@ -132,10 +132,9 @@ def fake_proc(root: Path, processes: dict[int, tuple[str, list[str]]]) -> Path:
         if namespace == NS_MISSING:
             continue
         (root / str(pid) / "ns").mkdir()
-        target = namespaces / namespace
         if namespace != NS_DANGLING:
-            target.touch()
-        os.symlink(target, root / str(pid) / "ns" / "net")
+            (namespaces / namespace).touch()
+        os.symlink(namespaces / namespace, root / str(pid) / "ns" / "net")
     return root
 
 
@@ -180,7 +179,7 @@ def test_a_namespace_that_cannot_be_read_is_walked(
         return real_stat(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "stat", stat)
-    assert network_namespace(root / "11" / "ns" / "net") is None
+    assert network_namespace(os.fspath(root / "11" / "ns" / "net")) is None
     owners = FolderSource(root).socket_owners(namespace=in_a)
     assert owners == {5: (10,), 6: (11,), 7: (12,), 8: (13,), 9: (10, 11)}
 
