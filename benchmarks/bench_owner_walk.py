@@ -11,13 +11,14 @@ this process, in the host's namespace, in interleaved rounds (one call of each v
 round; the median and the minimum of the wall-clock time are reported, and the median
 of this process's CPU time, which a busy machine disturbs less):
 
-* the walk itself, ``FolderSource("/proc").socket_owners()``, with one thread and with
-  the default number, reading each fd with ``readlink()`` (what netstatlib does) and,
-  for comparison, with ``stat()`` (the socket's inode is ``st_ino``, ``S_ISSOCK`` says it
-  is a socket), and ``lstat()`` alone: the cost of looking each fd up, which both pay;
-* the walk for the namespace holding the sockets (``namespace=`` theirs: every worker is
-  walked) and for the host's (the workers are skipped, their sockets are not this
-  namespace's);
+* the walk itself for the sockets' namespace, ``FolderSource("/proc").socket_owners(
+  namespace=...)`` (the workers, and the processes whose namespace cannot be known), with
+  one thread and with the default number, reading each fd with ``readlink()`` (what
+  netstatlib does) and, for comparison, with ``stat()`` (the socket's inode is
+  ``st_ino``, ``S_ISSOCK`` says it is a socket), and ``lstat()`` alone: the cost of
+  looking each fd up, which both pay;
+* the walk of every process of the host (no namespace given), and the walk for the
+  host's namespace (the workers are skipped: their sockets are not this namespace's);
 * ``connections("tcp")``, and one keeping 1 row in 12 (``where="sport = :20000"``,
   dropped before the walk), through ``LinuxProcfs(pid=worker)``, as shipped (the walk
   reports only the inodes of the rows kept) and with the walk reporting every socket,
@@ -102,11 +103,9 @@ def stat_walk_fds(
     return found, inspected
 
 
-def lstat_all_fds() -> None:
-    """Only the per-fd lookup: ``lstat()`` of every fd link, nothing read or kept."""
-    for entry in os.listdir(b"/proc"):
-        if not entry.isdigit():
-            continue
+def lstat_fds(pids: list[bytes]) -> None:
+    """Only the per-fd lookup: ``lstat()`` of every fd link of ``pids``, nothing kept."""
+    for entry in pids:
         fd_path = b"/proc/" + entry + b"/fd"
         try:
             fd_dir = os.open(fd_path, os.O_RDONLY | os.O_DIRECTORY)
@@ -162,15 +161,26 @@ def measure(worker: int, repeat: int) -> dict[str, list[float]]:
     walk_stat = stat_walk_fds
     backend, every = LinuxProcfs(pid=worker), EveryInode(pid=worker)
     rows = netstatlib.connections("tcp", backend=backend, processes=False)
+    # The walks below are for the sockets' namespace, as LinuxProcfs(pid=worker) does: the
+    # workers and the processes whose namespace cannot be known, not the rest of the host
+    # (whose descriptors come and go with whatever else runs there).
+    visited = [
+        entry
+        for entry in os.listdir(b"/proc")
+        if entry.isdigit()
+        and _sources.network_namespace(b"/proc/" + entry + b"/ns/net") in (theirs, None)
+    ]
+
+    def walk() -> object:
+        return proc.socket_owners(namespace=theirs)
+
     variants: dict[str, Callable[[], object]] = {
-        "walk, readlink, 1 thread": patched("_WALK_THREADS", 1, proc.socket_owners),
-        "walk, stat, 1 thread": patched(
-            "_WALK_THREADS", 1, patched("_walk_fds", walk_stat, proc.socket_owners)
-        ),
-        f"walk, readlink, {threads} threads": proc.socket_owners,
-        f"walk, stat, {threads} threads": patched("_walk_fds", walk_stat, proc.socket_owners),
-        "lstat of every fd, 1 thread": lstat_all_fds,
-        "walk for the sockets' namespace": lambda: proc.socket_owners(namespace=theirs),
+        "walk, readlink, 1 thread": patched("_WALK_THREADS", 1, walk),
+        "walk, stat, 1 thread": patched("_WALK_THREADS", 1, patched("_walk_fds", walk_stat, walk)),
+        f"walk, readlink, {threads} threads": walk,
+        f"walk, stat, {threads} threads": patched("_walk_fds", walk_stat, walk),
+        "lstat of every fd, 1 thread": lambda: lstat_fds(visited),
+        "walk of every process of the host": proc.socket_owners,
         "walk for the host's namespace": lambda: proc.socket_owners(namespace=ours),
         f"{NARROW}, rows' inodes": lambda: narrow(backend),
         f"{NARROW}, every inode": lambda: narrow(every),
