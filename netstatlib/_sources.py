@@ -192,22 +192,27 @@ def _as_set(inodes: Collection[int]) -> Collection[int]:
     return frozenset(inodes)
 
 
-# Measured on a 2-core KVM guest (AMD EPYC, Linux 6.18, CPython 3.11), 102k socket fds
-# in 6 processes, walk of the whole /proc, medians of 25 interleaved runs, one thread:
+# The walk at 100k sockets (benchmarks/bench_owner_walk.py: 100k socket fds in 6
+# processes of a namespace of their own, 2-core KVM guest, AMD EPYC, Linux 6.18, CPython
+# 3.11; medians of 15 interleaved rounds, two runs on a quiet machine):
 #
-#   readlink(fd, dir_fd=...), parse "socket:[N]"         628-652 ms (3 runs)
-#   stat(fd, dir_fd=...), S_ISSOCK(st_mode), st_ino      593-649 ms
-#   lstat(fd, dir_fd=...) alone (the lookup's floor)     435-474 ms
+#   per fd                                             1 thread      2 threads
+#   readlink(fd, dir_fd=...), parse "socket:[N]"       796, 802 ms   713, 669 ms
+#   stat(fd, dir_fd=...), S_ISSOCK(st_mode), st_ino    789, 784 ms   651, 667 ms
+#   lstat(fd, dir_fd=...) alone: the lookup both pay   559, 590 ms
 #
-# Most of the cost is looking the fd up in /proc/<pid>/fd, which both pay; the difference
-# between them is within the noise of this machine. readlink stays: stat() follows the
-# link to the open file itself and asks its filesystem for attributes, which for a file
-# on NFS or FUSE can mean a round trip to a server or a daemon that may not answer, and
-# the walk would hang there; readlink only prints the name the kernel already holds.
+# Most of the cost is looking the fd up in /proc/<pid>/fd; readlink and stat differ by
+# less than runs do (an earlier run at 102k had readlink ahead). readlink stays: stat()
+# follows the link to the open file itself and asks its filesystem for attributes, which
+# for a file on NFS or FUSE can be a round trip to a server or a daemon that may not
+# answer, and the walk would hang there; readlink prints the name the kernel holds.
 #
-# Threads: 2 of them took the walk from 805-850 ms to 700-820 ms in the same runs (CPU
-# time 1.1-1.4x the wall time): the per-fd Python work holds the GIL and each system
-# call hands it over, so they overlap only partly, and only when the second core is free.
+# Two threads: 10-17% less wall time for 40-55% more CPU time. The per-fd Python work
+# holds the GIL and each system call hands it over, so the threads overlap only partly,
+# and only while the second core is free (on a loaded machine they gained nothing).
+#
+# The namespace test is what pays: the same walk for another namespace (every one of the
+# 6 processes skipped after one stat() of its ns/net) took 4.8 and 5.3 ms.
 _WALK_THREADS = min(4, os.cpu_count() or 1)
 # O_DIRECTORY does not exist on Windows, where a captured /proc may be read too.
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
