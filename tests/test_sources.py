@@ -251,10 +251,12 @@ def test_linux_walks_for_the_namespace_read_and_the_rows_kept(tmp_path: Path) ->
         os.symlink(tmp_path / "proc-namespaces" / namespace, root / reader / "ns" / "net")
     os.symlink("self/net", root / "net")  # as in /proc
     source = LiveLike(root)
-    rows = netstatlib.listening("tcp4", backend=LinuxProcfs(source=source))
+    rows = netstatlib.listening("tcp4", backend=LinuxProcfs(source=source, engine="procfs"))
     assert [(row.inode, row.pids) for row in rows] == [(5, (10,))]
     assert source.asked == [{"namespace": namespace_of(root, 10), "inodes": {5}}]
-    rows = netstatlib.connections("tcp4", backend=LinuxProcfs(source=source, pid=12))
+    rows = netstatlib.connections(
+        "tcp4", backend=LinuxProcfs(source=source, pid=12, engine="procfs")
+    )
     assert [(row.inode, row.pids) for row in rows] == [(5, ()), (6, (11,)), (None, ())]
     assert source.asked[1] == {"namespace": namespace_of(root, 11), "inodes": {5, 6}}
     # Not the live /proc: no namespace is known, every process is walked.

@@ -90,7 +90,7 @@ def reference(zoo: netns.Zoo, owners_once: Any) -> dict[str, list[Connection]]:
     """Every socket of the zoo's namespace, with processes, through /proc text; the
     listeners among them are what listening() answers."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(FolderSource, "socket_owners", lambda self: owners_once)
+        patch.setattr(FolderSource, "socket_owners", lambda self, **hints: owners_once)
         text = LinuxProcfs(pid=zoo.pid, engine="procfs")
         rows = list(netstatlib.connections("all", processes=True, backend=text))
     return {"connections": rows, "listening": [row for row in rows if row.is_listening]}
@@ -104,7 +104,7 @@ def _of_kind(rows: Any, kind: str) -> list[Connection]:
 @pytest.fixture
 def one_walk(monkeypatch: pytest.MonkeyPatch, owners_once: Any) -> None:
     """The owners of ``owners_once`` for every query of the test."""
-    monkeypatch.setattr(FolderSource, "socket_owners", lambda self: owners_once)
+    monkeypatch.setattr(FolderSource, "socket_owners", lambda self, **hints: owners_once)
 
 
 @pytest.mark.parametrize("query", sorted(QUERIES))
