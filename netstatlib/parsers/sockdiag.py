@@ -367,6 +367,25 @@ class DiagDump:
     def _bad(self, message: str, offset: int) -> ParseError:
         return ParseError(f"{message} (at byte {offset} of a datagram)", source=self.source)
 
+    def _header(self, data: Any, offset: int, end: int) -> tuple[int, int, int]:
+        """Length, type and flags of a message too short to be a socket's."""
+        if offset + _HEADER_SIZE > end:
+            raise self._bad("a message header runs past the datagram", offset)
+        length, kind, flags = self._structs["header"].unpack_from(data, offset)
+        return length, kind, flags
+
+    def _not_a_socket(
+        self, data: Any, offset: int, end: int, length: int, kind: int, flags: int, size: int
+    ) -> bool:
+        """A message that is not a whole socket message: check it, handle a control
+        message, and say whether the dump is done."""
+        if length < _HEADER_SIZE or offset + length > end:
+            raise self._bad(f"a message of length {length} runs past the datagram", offset)
+        if kind >= _NLMSG_MIN_TYPE:
+            raise self._bad(f"a socket message of only {length} bytes", offset)
+        self._control(data, offset, length, kind, flags)
+        return self.done
+
     def _control(self, data: Any, offset: int, length: int, kind: int, flags: int) -> None:
         """A message that is not a socket: the end of the dump, an error, or unknown."""
         if flags & NLM_F_DUMP_INTR:
@@ -404,7 +423,6 @@ class DiagDump:
         # states, and records built as drafts (see ConnectionDraft in _model.py).
         structs = self._structs
         unpack_message = structs["inet"].unpack_from
-        unpack_header = structs["header"].unpack_from
         swap_cookie = self.byteorder == "big"
         states = self._states
         protocol = self.protocol
@@ -448,16 +466,9 @@ class DiagDump:
                     inode,
                 ) = unpack_message(data, offset)
             else:
-                if offset + _HEADER_SIZE > end:
-                    raise self._bad("a message header runs past the datagram", offset)
-                length, kind, flags = unpack_header(data, offset)
-            if length < _HEADER_SIZE or offset + length > end:
-                raise self._bad(f"a message of length {length} runs past the datagram", offset)
-            if kind < _NLMSG_MIN_TYPE or length < _INET_SIZE:
-                if kind >= _NLMSG_MIN_TYPE:
-                    raise self._bad(f"a socket message of only {length} bytes", offset)
-                self._control(data, offset, length, kind, flags)
-                if self.done:
+                length, kind, flags = self._header(data, offset, end)
+            if kind < _NLMSG_MIN_TYPE or length < _INET_SIZE or offset + length > end:
+                if self._not_a_socket(data, offset, end, length, kind, flags, _INET_SIZE):
                     break
                 offset += (length + 3) & ~3
                 continue
@@ -662,7 +673,6 @@ class DiagDump:
     def _feed_unix(self, data: Any, end: int) -> None:
         structs = self._structs
         unpack_message = structs["unix"].unpack_from
-        unpack_header = structs["header"].unpack_from
         unpack_two = structs["two_u32"].unpack
         states = self._states
         details = self.details
@@ -680,16 +690,9 @@ class DiagDump:
                     unpack_message(data, offset)
                 )
             else:
-                if offset + _HEADER_SIZE > end:
-                    raise self._bad("a message header runs past the datagram", offset)
-                length, kind, flags = unpack_header(data, offset)
-            if length < _HEADER_SIZE or offset + length > end:
-                raise self._bad(f"a message of length {length} runs past the datagram", offset)
-            if kind < _NLMSG_MIN_TYPE or length < _UNIX_SIZE:
-                if kind >= _NLMSG_MIN_TYPE:
-                    raise self._bad(f"a socket message of only {length} bytes", offset)
-                self._control(data, offset, length, kind, flags)
-                if self.done:
+                length, kind, flags = self._header(data, offset, end)
+            if kind < _NLMSG_MIN_TYPE or length < _UNIX_SIZE or offset + length > end:
+                if self._not_a_socket(data, offset, end, length, kind, flags, _UNIX_SIZE):
                     break
                 offset += (length + 3) & ~3
                 continue
