@@ -227,16 +227,20 @@ class LinuxProcfs:
         self._netlink()
         return self._engine_reason
 
-    def _netlink(self) -> DiagEngine | None:
-        """The netlink engine if socket queries use it, else None (resolved once)."""
+    def _netlink(self, *, probe: bool = True) -> DiagEngine | None:
+        """The netlink engine if socket queries use it, else None (resolved once).
+
+        ``probe`` asks the kernel once to find out; a socket query does not (its own
+        request finds out, and a refusal there falls back to /proc text), so that a
+        query costs no extra request.
+        """
         if self._resolved:
             return self._diag
-        self._resolved = True
         if self._engine_choice == "procfs":
-            self._engine_reason = "engine='procfs' was asked for"
+            self._text_engine("engine='procfs' was asked for")
             return None
         if not self.source.is_live:
-            self._engine_reason = f"{self.source.name} is a capture, not the live /proc"
+            self._text_engine(f"{self.source.name} is a capture, not the live /proc")
             return None
         namespace = None
         if self.pid is not None and not self._reads_own_namespace():
@@ -246,21 +250,23 @@ class LinuxProcfs:
         from ._netlink import DiagEngine, NetlinkUnavailableError
 
         diag = DiagEngine(namespace)
-        try:
-            diag.probe()
-        except NetlinkUnavailableError as exc:
-            if self._engine_choice == "netlink":
-                self._resolved = False  # engine="netlink": every query raises
-                raise
-            self._engine_reason = f"netlink is not available here: {exc}"
-            return None
+        if probe:
+            try:
+                diag.probe()
+            except NetlinkUnavailableError as exc:
+                if self._engine_choice == "netlink":
+                    raise  # unresolved: with engine="netlink" every query raises
+                self._text_engine(f"netlink is not available here: {exc}")
+                return None
+        self._resolved = True
         self._diag = diag
         return diag
 
-    def _fall_back(self, reason: str) -> None:
-        """Netlink failed after it was found to work: use /proc text from now on."""
+    def _text_engine(self, reason: str) -> None:
+        """Answer socket queries from /proc/net text from now on, for ``reason``."""
+        self._resolved = True
         self._diag = None
-        self._engine_reason = f"netlink is not available here: {reason}"
+        self._engine_reason = reason
 
     # -- sockets ---------------------------------------------------------------------
 
@@ -283,7 +289,7 @@ class LinuxProcfs:
         rows: list[Connection] = []
         if query.matches_nothing:
             return rows
-        diag = self._netlink()
+        diag = self._netlink(probe=False)
         text_tables: Collection[SocketTable] = query.tables
         if diag is not None:
             from ._netlink import NetlinkUnavailableError
@@ -297,10 +303,11 @@ class LinuxProcfs:
                 )
             except NetlinkUnavailableError as exc:
                 if self._engine_choice == "netlink":
+                    self._resolved = False  # every query asks again, and raises
                     raise
-                self._fall_back(str(exc))
-                rows, text_tables = [], query.tables
-        elif query.details:
+                self._text_engine(f"netlink is not available here: {exc}")
+                diag = None
+        if diag is None and query.details:
             raise UnsupportedError(
                 "socket details (details=True) come from the kernel's socket diagnostics; "
                 f"this backend reads /proc/net text because {self._engine_reason}"
