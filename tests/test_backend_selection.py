@@ -70,6 +70,27 @@ def test_backend_takes_a_name_or_an_instance() -> None:
         get_backend(42)  # type: ignore[arg-type]
 
 
+def test_available_says_where_the_linux_backend_reads_sockets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the live Linux engines")
+    (linux,) = [info for info in available() if info.name == "linux"]
+    assert linux.note == "sockets from the kernel's socket diagnostics (netlink sock_diag)"
+
+    def refused() -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    # A seccomp filter or a kernel without sock_diag refuses the socket: /proc text, and why.
+    monkeypatch.setattr("netstatlib.backends._netlink._new_socket", refused)
+    (linux,) = [info for info in available() if info.name == "linux"]
+    assert linux.usable and linux.note == (
+        "sockets from /proc/net text: netlink is not available here: the kernel refused a "
+        "NETLINK_SOCK_DIAG socket: Operation not permitted"
+    )
+    assert [info.note for info in available() if info.name != "linux"] == [None, None]
+
+
 def test_available_reports_every_builtin_backend_and_what_it_gives() -> None:
     report = available()
     assert [info.name for info in report] == list(BACKEND_NAMES)

@@ -243,6 +243,7 @@ def data_lines(text: str, proto: str = "") -> list[list[str]]:
         (["-i"], {"interfaces": True}),
         (["--interfaces", "--statistics"], {"interfaces": True, "statistics": True}),
         (["--extend"], {"extend": True}),
+        (["--info"], {"info": True}),
         (["-4"], {"families": (4,)}),
         (["-6", "--inet"], {"families": (4, 6)}),
         (["-W"], {}),
@@ -282,7 +283,7 @@ def test_filter_is_compiled_with_the_ss_language() -> None:
         (["-numeric"], "did you mean --numeric?"),
         (["--lisening"], "unknown option --lisening; did you mean --listening?"),
         (["--frobnicate"], "unknown option --frobnicate"),
-        (["--in"], "ambiguous option --in: --inet, --inet6, --interfaces"),
+        (["--in"], "ambiguous option --in: --inet, --inet6, --info, --interfaces"),
         (["--json=yes"], "--json takes no value"),
         (["--filter"], "--filter needs a value"),
         (["-p"], "-p needs a protocol (tcp, udp, tcpv6 or udpv6; with -s also ip, ipv6"),
@@ -340,7 +341,7 @@ def test_help_shows_an_example_for_each_seed_use(run: Run) -> None:
     assert "-an 5" in commands
     for option in ("--tcp", "--udp", "--unix", "--raw", "--listening", "--program",
                    "--numeric", "--route", "--interfaces", "--statistics", "--extend",
-                   "--filter", "--json", "--backend", "--root"):  # fmt: skip
+                   "--info", "--filter", "--json", "--backend", "--root"):  # fmt: skip
         assert option in out, option
     assert max(map(len, out.splitlines())) <= TARGET_WIDTH
     assert run("-?")[1] == run("/?")[1] == out
@@ -478,6 +479,12 @@ def test_long_ipv6_addresses_are_kept_whole_and_ipv4_fits_80_columns(
             assert line.index("LISTENING" if "LISTEN" in line else line.split()[3]) == (
                 header.index("State")
             )
+
+
+def test_info_on_a_capture_says_details_need_the_kernel(run: Run, capture: str) -> None:
+    status, out, err = run("-an", "--info", "--root", capture)
+    assert status == 1 and out == ""
+    assert "details=True" in err and "is a capture" in err
 
 
 def test_extend_shows_queues_user_and_inode(run: Run, capture: str) -> None:

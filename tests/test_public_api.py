@@ -140,7 +140,7 @@ def test_backends_and_parsers_public_names() -> None:
         "TO_PUBLIC_ADDRESSES",
         "half_open_by_port",
     }
-    assert parsers.__all__ == ["procfs", "windows"]
+    assert parsers.__all__ == ["procfs", "sockdiag", "windows"]
     for name in procfs.__all__:
         assert hasattr(procfs, name)
     assert set(windows.__all__) == {

@@ -17,7 +17,7 @@ from .._sources import FolderSource, MemorySource, Source
 from .._tables import SocketTable
 from ._base import Backend
 from ._capabilities import QUERIES, Capabilities
-from ._linux import NET_FILES, SOCKET_FILES, LinuxProcfs
+from ._linux import ENGINES, NET_FILES, SOCKET_FILES, LinuxProcfs
 from ._registry import (
     BACKEND_NAMES,
     ENVIRONMENT_VARIABLE,
@@ -32,11 +32,13 @@ from ._socket_query import HINTS, SocketQuery
 if _typing.TYPE_CHECKING:
     from .._capture_format import LinkAttributes
     from ._captured import CapturedText
+    from ._netlink import NetlinkUnavailableError
     from ._psutil import Psutil
     from ._windows import Runner, WindowsNetstat
 
 __all__ = [
     "BACKEND_NAMES",
+    "ENGINES",
     "ENVIRONMENT_VARIABLE",
     "HINTS",
     "NET_FILES",
@@ -50,6 +52,7 @@ __all__ = [
     "LinkAttributes",
     "LinuxProcfs",
     "MemorySource",
+    "NetlinkUnavailableError",
     "Psutil",
     "Runner",
     "SocketQuery",
@@ -64,9 +67,9 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     # The classes of the backends in the table of backends (WindowsNetstat, with the
-    # Windows parsers and subprocess behind it; Psutil, with psutil), CapturedText and
-    # the capture format's LinkAttributes are imported on first use, so that
-    # `import netstatlib` pays for none of them.
+    # Windows parsers and subprocess behind it; Psutil, with psutil), CapturedText, the
+    # netlink engine's error and the capture format's LinkAttributes are imported on
+    # first use, so that `import netstatlib` pays for none of them.
     for entry in _BACKENDS:
         if entry.class_name == name:
             return entry.load()
@@ -74,6 +77,10 @@ def __getattr__(name: str) -> object:
         from ._windows import Runner
 
         return Runner
+    if name == "NetlinkUnavailableError":
+        from ._netlink import NetlinkUnavailableError
+
+        return NetlinkUnavailableError
     if name == "CapturedText":
         from ._captured import CapturedText
 

@@ -18,11 +18,11 @@ from .._tables import SocketTable
 from ..parsers import procfs
 from ..parsers.procfs import ByteOrder
 from ._capabilities import Capabilities, all_fields
-from ._netlink import DiagEngine, NetlinkUnavailableError
 from ._socket_query import SocketQuery
 
 if TYPE_CHECKING:
     from .._capture_format import CaptureManifest, LinkAttributes, ProcessMap
+    from ._netlink import DiagEngine
 
 # The capture format (netstatlib/_capture_format.py) is imported where it is used, on
 # first use: a program that queries the live /proc never reads a manifest or writes a
@@ -238,6 +238,10 @@ class LinuxProcfs:
         namespace = None
         if self.pid is not None and not self._reads_own_namespace():
             namespace = self.source.location(f"{self.pid}/ns/net")
+        # The engine loads with the first live socket query: a program that reads only
+        # captures, routes or counters does not import it.
+        from ._netlink import DiagEngine, NetlinkUnavailableError
+
         diag = DiagEngine(namespace)
         try:
             diag.probe()
@@ -278,6 +282,8 @@ class LinuxProcfs:
         diag = self._netlink()
         text_tables: Collection[SocketTable] = query.tables
         if diag is not None:
+            from ._netlink import NetlinkUnavailableError
+
             try:
                 rows, text_tables = diag.sockets(
                     query.tables,

@@ -185,12 +185,14 @@ class DiagEngine:
     ``namespace`` is ``None`` for this process's own, or a ``/proc/<pid>/ns/net`` path.
     :meth:`probe` says whether the kernel answers here; :meth:`sockets` runs the dumps.
     ``messages`` counts the socket messages the last :meth:`sockets` received (what
-    the kernel did not filter out).
+    the kernel did not filter out) and ``refused`` lists the tables it had no
+    diagnostics for (raw sockets where the ``raw_diag`` module is not loaded).
     """
 
     def __init__(self, namespace: str | None = None) -> None:
         self.namespace = namespace
         self.messages = 0
+        self.refused: list[SocketTable] = []
         self._sequence = 0
 
     def probe(self) -> None:
@@ -263,6 +265,7 @@ class DiagEngine:
                     rows.extend(self._unix(diag, inet_mask, details))
                 except _Refused:
                     refused.append((Protocol.UNIX, socket.AF_UNIX))
+        self.refused = refused
         return rows, refused
 
     # -- requests ----------------------------------------------------------------------

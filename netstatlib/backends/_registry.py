@@ -60,7 +60,8 @@ class BackendEntry:
     value (the first row that says so wins); ``unusable`` says why it cannot run on this
     machine now (``None`` when it can). ``capture_kind`` is the ``kind`` of the captures
     it writes and reads (``None``: none), and ``capture_signs`` what a capture folder of
-    that kind holds when it has no manifest (for messages).
+    that kind holds when it has no manifest (for messages). ``note`` says how it works
+    on this machine now, where that can vary (``None`` otherwise).
     """
 
     name: str
@@ -70,6 +71,7 @@ class BackendEntry:
     unusable: Callable[[], str | None]
     capture_kind: str | None = None
     capture_signs: str | None = None
+    note: Callable[[], str | None] = lambda: None
 
     def build(self) -> Backend:
         """A new instance, as ``backend="<name>"`` makes one."""
@@ -87,6 +89,15 @@ def _linux_unusable() -> str | None:
     if not os.path.isfile("/proc/net/dev"):
         return "no /proc/net here (not Linux); LinuxProcfs(root=DIR) still reads a capture"
     return None
+
+
+def _linux_note() -> str:
+    from ._linux import LinuxProcfs
+
+    backend = LinuxProcfs()
+    if backend.engine == "netlink":
+        return "sockets from the kernel's socket diagnostics (netlink sock_diag)"
+    return f"sockets from /proc/net text: {backend.engine_reason}"
 
 
 def _load_windows() -> type[Any]:
@@ -127,6 +138,7 @@ BACKENDS: tuple[BackendEntry, ...] = (
         unusable=_linux_unusable,
         capture_kind="linux",
         capture_signs="a net/ folder",
+        note=_linux_note,
     ),
     BackendEntry(
         name="windows",
@@ -196,7 +208,9 @@ class BackendInfo:
 
     ``usable`` says whether it can run on this machine now and ``reason`` why not (or
     ``None``); ``is_default`` marks the one queries use when no ``backend=`` is given;
-    ``capabilities`` is what it answers (declared, so known even when not usable).
+    ``capabilities`` is what it answers (declared, so known even when not usable);
+    ``note`` says how it works here where that can vary (the Linux backend: whether
+    sockets come from netlink or, and why, from ``/proc/net`` text).
     """
 
     name: str
@@ -204,6 +218,7 @@ class BackendInfo:
     reason: str | None
     is_default: bool
     capabilities: Capabilities
+    note: str | None = None
 
 
 def available() -> list[BackendInfo]:
@@ -224,6 +239,7 @@ def available() -> list[BackendInfo]:
                 is_default=entry.name == chosen,
                 # Declared on each backend; making one runs nothing (no command, no read).
                 capabilities=entry.build().capabilities,
+                note=entry.note() if reason is None else None,
             )
         )
     return result

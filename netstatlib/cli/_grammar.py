@@ -175,8 +175,8 @@ _UNSERVED_LETTERS = {
 }
 _LONG = LongOptions(
     flags=("all", "tcp", "udp", "udplite", "unix", "raw", "listening", "program", "numeric",
-           "route", "interfaces", "statistics", "extend", "inet", "inet6", "wide", "json",
-           "resolve", "help", "version"),
+           "route", "interfaces", "statistics", "extend", "info", "inet", "inet6", "wide",
+           "json", "resolve", "help", "version"),
     valued=("filter", "backend", "root"),
 )  # fmt: skip
 
@@ -192,6 +192,8 @@ class Options:
     pid: bool = False
     program: bool = False
     extend: bool = False
+    info: bool = False
+    """``--info``: what only the kernel's socket diagnostics give (``ss -i``)."""
     protocols: tuple[str, ...] = ()
     """``-p`` values, lowercase, in the order given (Windows' names)."""
     kinds: tuple[str, ...] = ()
@@ -382,6 +384,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         pid="pid" in flags or "program" in flags,
         program="name" in flags or "program" in flags,
         extend="extend" in flags,
+        info="info" in flags,
         protocols=tuple(protocols),
         kinds=tuple(kinds),
         families=tuple(sorted(families)),
@@ -457,7 +460,7 @@ def socket_kinds(options: Options) -> list[str]:
 HELP = """\
 usage: netstatlib [-a] [-n] [-o] [-b] [-p PROTO] [-r] [-e] [-s] [interval]
        netstatlib [--tcp] [--udp] [--unix] [--raw] [--listening] [--program]
-                  [--extend] [--filter EXPR] [--json] [--backend NAME]
+                  [--extend] [--info] [--filter EXPR] [--json] [--backend NAME]
                   [--root DIR] [interval]
        netstatlib capture DIR [--root PROC] [--pid PID] [--no-processes]
 
@@ -485,6 +488,9 @@ Linux netstat's habits:
   -l, --listening   only listening sockets
       --program     PID and program name (Linux's -p; here -p is a protocol)
       --extend      user, inode, receive and send queues (Linux's -e)
+      --info        TCP internals as ss -i shows them: congestion algorithm,
+                    rtt, rto, cwnd, retransmissions, bytes (a live Linux host);
+                    the peer's inode for UNIX sockets
   -i, --interfaces  as -e
       --numeric     as -n
       --route       as -r
@@ -520,6 +526,7 @@ Examples:
   netstatlib -es              interface, then protocol statistics (netstat -es)
   netstatlib -an 5            all, numeric, every 5 seconds until Ctrl-C
   netstatlib -tln --program   listening TCP ports and programs (netstat -tlnp)
+  netstatlib -tn --info       TCP connections with rtt, cwnd, retransmissions
   netstatlib -an --filter "state established dport = :443"
   netstatlib -ao --json       every socket with its process, as JSON
   netstatlib -ano --root DIR  what a capture folder shows

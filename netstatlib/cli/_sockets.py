@@ -33,9 +33,14 @@ def _is_active(row: Connection) -> bool:
 def select_sockets(options: Options, backend: Backend | None) -> Table[Connection]:
     """The sockets the options ask for, read now from ``backend``."""
     kinds = socket_kinds(options)
+    processes, details = options.processes, options.info
     if options.listening and not options.all:
-        return listening(kinds, where=options.filter, processes=options.processes, backend=backend)
-    rows = connections(kinds, where=options.filter, processes=options.processes, backend=backend)
+        return listening(
+            kinds, where=options.filter, processes=processes, details=details, backend=backend
+        )
+    rows = connections(
+        kinds, where=options.filter, processes=processes, details=details, backend=backend
+    )
     if options.all:
         return rows
     return Table(row for row in rows if _is_active(row))
@@ -119,6 +124,53 @@ def _user_text(uid: int | None, numeric: bool) -> str:
     return str(uid)
 
 
+def _seconds_text(seconds: float) -> str:
+    """A duration as ``ss`` prints one: milliseconds below a second."""
+    if seconds < 1:
+        return f"{seconds * 1000:.3g}ms"
+    return f"{seconds:.3g}s"
+
+
+def _bytes_text(count: int) -> str:
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= size:
+            return f"{count / size:.3g}{unit}"
+    return f"{count}B"
+
+
+def _info_text(row: Connection) -> str:
+    """``--info``: the details ``ss -i`` (and ``-o``) shows, on one line."""
+    details = row.details
+    if details is None:
+        return "-"
+    parts: list[str] = []
+    if details.congestion is not None:
+        parts.append(safe_text(details.congestion))
+    info = details.tcp_info
+    if info is not None:
+        # As ss: no rtt or rto before there is one, no ssthresh while it is not set.
+        if info.rtt:
+            parts.append(f"rtt:{_seconds_text(info.rtt)}/{_seconds_text(info.rtt_var)}")
+        if info.rto:
+            parts.append(f"rto:{_seconds_text(info.rto)}")
+        parts.append(f"cwnd:{info.snd_cwnd}")
+        if info.ssthresh:
+            parts.append(f"ssthresh:{info.ssthresh}")
+        parts.append(f"retrans:{info.retrans}/{info.total_retrans}")
+        for name in ("bytes_sent", "bytes_retrans", "bytes_acked", "bytes_received"):
+            value = getattr(info, name)
+            if value:
+                parts.append(f"{name.removeprefix('bytes_')}:{_bytes_text(value)}")
+        if info.delivery_rate:
+            parts.append(f"delivery:{_bytes_text(info.delivery_rate * 8).removesuffix('B')}bps")
+    if details.timer is not None:
+        timer = details.timer
+        parts.append(f"timer:{timer.name},{_seconds_text(timer.expires)},{timer.retransmits}")
+    if details.backlog is not None:
+        parts.append(f"backlog:{details.backlog}")
+    return " ".join(parts) or "-"
+
+
 def _endpoint_key(endpoint: Endpoint | None) -> tuple[int, int, int]:
     if endpoint is None:
         return (0, -1, -1)
@@ -152,6 +204,8 @@ def _inet_table(rows: Sequence[Connection], options: Options) -> str:
         columns += [Column("PID")]
     if options.program:
         columns += [Column("Program")]
+    if options.info:
+        columns += [Column("Info")]
     body = []
     for row in sorted(rows, key=_row_key):
         cells = [_protocol_text(row)]
@@ -166,6 +220,8 @@ def _inet_table(rows: Sequence[Connection], options: Options) -> str:
             cells.append(_pids_text(row))
         if options.program:
             cells.append(_program_text(row))
+        if options.info:
+            cells.append(_info_text(row))
         body.append(cells)
     return section("Active Connections", layout(columns, body))
 
@@ -173,6 +229,8 @@ def _inet_table(rows: Sequence[Connection], options: Options) -> str:
 def _unix_table(rows: Sequence[Connection], options: Options) -> str:
     columns = [Column("Proto", 5), Column("Type", 9), Column("State", 13)]
     columns.append(Column("I-Node", right=True))
+    if options.info:
+        columns.append(Column("Peer", right=True))
     if options.pid:
         columns.append(Column("PID"))
     if options.program:
@@ -183,6 +241,9 @@ def _unix_table(rows: Sequence[Connection], options: Options) -> str:
         kind = row.socket_type.name.removeprefix("SOCK_") if row.socket_type is not None else "-"
         state = _UNIX_STATES.get(row.state, row.state.name) if row.state is not None else ""
         cells = ["UNIX", kind, state, optional_text(row.inode, "-")]
+        if options.info:
+            peer = row.details.peer_inode if row.details is not None else None
+            cells.append(optional_text(peer, "-"))
         if options.pid:
             cells.append(_pids_text(row))
         if options.program:

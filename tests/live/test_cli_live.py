@@ -264,6 +264,24 @@ def test_json_is_the_library_records(lab: netns.Lab, backend: LinuxProcfs) -> No
     assert routes == netstatlib.routes(backend=backend).to_dicts(plain=True)
 
 
+def test_info_shows_what_ss_i_shows(lab: netns.Lab, backend: LinuxProcfs) -> None:
+    out = ok(lab, "-tan", "--info")
+    header = next(line for line in out.splitlines() if "Proto" in line)
+    assert header.split()[-1] == "Info"
+    established = [line for line in out.splitlines() if " ESTABLISHED " in line]
+    assert established and all(" rtt:" in line and " cwnd:" in line for line in established)
+    listeners = [line for line in out.splitlines() if " LISTENING " in line]
+    assert listeners and all(" backlog:" in line for line in listeners)
+    unix = ok(lab, "-xa", "--info")
+    pairs = [line.split() for line in unix.splitlines() if " CONNECTED " in line]
+    inodes = {words[3]: words[4] for words in pairs}
+    # Each connected socket's peer is listed with it as its own peer.
+    assert any(inodes.get(peer) == inode for inode, peer in inodes.items())
+    records = json.loads(ok(lab, "-tan", "--info", "--json"))
+    assert all(record["cookie"] for record in records)
+    assert any(record["details"]["tcp_info"] for record in records)
+
+
 # -- routes, interface and protocol statistics ---------------------------------------------
 
 
