@@ -370,7 +370,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _faster(ratio: float) -> str:
-    return f"{ratio:.2f}x faster"
+    return f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
 
 
 def _the_time(ratio: float) -> str:
