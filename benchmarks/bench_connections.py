@@ -514,21 +514,26 @@ def detail_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
-def row_disagreements(result: dict[str, Any]) -> list[str]:
-    """Queries whose two engines returned different row counts (say so, do not fail:
-    TIME_WAIT entries can expire between the calls)."""
-    found = []
-    for section in ("inprocess", "host_side"):
-        rows = result["runner"]["inprocess"]["rows"] if section == "inprocess" else None
-        if section == "host_side":
-            rows = (result.get("host_side") or {}).get("rows")
-        for name, count in (rows or {}).items():
-            if not name.endswith(".netlink"):
-                continue
+def scenario_notes(result: dict[str, Any]) -> list[str]:
+    """What makes a scenario's figures less than comparable: the table changed while the
+    runner measured (TIME_WAIT entries expired), or the two engines returned different
+    row counts for one query."""
+    notes = []
+    run_ = result["runner"]
+    before, after = run_["rows_before"]["total"], run_["rows_after"]["total"]
+    if before != after:
+        notes.append(
+            f"the table changed while measuring ({before} rows at the start, {after} at the "
+            "end): figures after the change are not comparable"
+        )
+    host_rows = (result.get("host_side") or {}).get("rows") or {}
+    for section, rows in (("in-process", run_["inprocess"]["rows"]), ("host side", host_rows)):
+        for name, count in rows.items():
             other = rows.get(name.replace(".netlink", ".procfs"))
-            if other is not None and other != count:
-                found.append(f"{section} {name[:-8]}: netlink {count} rows, /proc text {other}")
-    return found
+            if name.endswith(".netlink") and other is not None and other != count:
+                query = name.removesuffix(".netlink")
+                notes.append(f"{section} {query}: netlink {count} rows, /proc text {other}")
+    return notes
 
 
 def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
@@ -565,7 +570,7 @@ def report(results: dict[str, Any]) -> str:
             f"{result['loadavg_start'][0]:.2f} -> {result['loadavg_end'][0]:.2f}) =="
         )
         lines += ["  " + line for line in _aligned([COLUMNS, *detail_rows(result)])]
-        lines += [f"  note: {text}" for text in row_disagreements(result)]
+        lines += [f"  note: {text}" for text in scenario_notes(result)]
     lines.append("")
     lines.append("== targets ==")
     lines += _aligned(target_table(results))
@@ -586,6 +591,7 @@ def markdown(results: dict[str, Any]) -> str:
     for result in results["scenarios"]:
         out += [f"### {result['scenario']}", ""]
         out += _markdown_table([COLUMNS, *detail_rows(result)])
+        out += ["", *(f"Note: {text}." for text in scenario_notes(result))]
         out.append("")
     out += ["### Targets", ""]
     out += _markdown_table(target_table(results))
