@@ -236,7 +236,7 @@ class NamedEndpoint:
         return f"{self.host}:{port}"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class TcpInfo:
     """What the kernel knows about one TCP connection: ``struct tcp_info``
     (``include/uapi/linux/tcp.h``), as ``ss -i`` shows it.
@@ -354,7 +354,7 @@ class TcpInfo:
     """The receive window this side advertises."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class SocketMemory:
     """A socket's memory, in bytes, as ``ss -m`` shows it (``skmem:``): the kernel's
     ``SK_MEMINFO_*`` values (``include/uapi/linux/sock_diag.h``)."""
@@ -379,7 +379,7 @@ class SocketMemory:
     """Packets dropped before reaching the socket (``d``)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class SocketTimer:
     """The timer pending on a TCP socket, as ``ss -o`` shows it (``timer:(on,200ms,0)``).
 
@@ -394,7 +394,7 @@ class SocketTimer:
     """Retransmissions (or keepalive probes) done so far."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class SocketDetails:
     """What only the kernel's socket diagnostics give about a socket, filled when a query
     asks for ``details=True`` (see :func:`~netstatlib.connections`).
@@ -586,6 +586,16 @@ def _check_draft(draft: Any, record: type) -> None:
 
 _check_draft(ConnectionDraft, Connection)
 _check_draft(EndpointDraft, Endpoint)
+
+
+def draft_class(record: type) -> Any:
+    """An unfrozen twin of an attrs record class without a ``__weakref__`` slot, made at
+    import for a builder that fills records in bulk (as :class:`ConnectionDraft`)."""
+    names = tuple(field.name for field in attrs.fields(record))
+    twin = type(f"{record.__name__}Draft", (), {"__slots__": names, "__annotations__": {}})
+    twin.__annotations__ = dict.fromkeys(names, "Any")
+    _check_draft(twin, record)
+    return twin
 
 
 class RouteFlags(enum.IntFlag):

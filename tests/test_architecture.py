@@ -20,7 +20,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "netstatlib"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "model and errors",
-        ("netstatlib._errors", "netstatlib._model", "netstatlib._tables", "netstatlib._version"),
+        (
+            "netstatlib._errors",
+            "netstatlib._gc",
+            "netstatlib._model",
+            "netstatlib._tables",
+            "netstatlib._version",
+        ),
     ),
     (
         "parsers, sources, capture format, text",

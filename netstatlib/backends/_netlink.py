@@ -26,6 +26,7 @@ import threading
 from collections.abc import Collection, Iterable
 
 from .._errors import AccessDeniedError, NetstatError
+from .._gc import gc_paused
 from .._model import Connection, Protocol, TcpState
 from .._tables import SocketTable
 from ..parsers.procfs import ByteOrder
@@ -76,10 +77,13 @@ class NetlinkUnavailableError(NetstatError):
     """The kernel's socket diagnostics cannot be used here (why is the message)."""
 
 
-def state_mask(states: Collection[TcpState | None] | None) -> int:
+def state_mask(states: Collection[TcpState | None] | None, *, stateless: bool) -> int:
     """The kernel's state bitmask (``1 << state``) for the states a query keeps.
 
-    ``None`` in ``states`` (an unconnected socket, no state) is the kernel's ``CLOSE``;
+    ``stateless`` says whether the sockets asked for can have no state (UDP, UDP-Lite,
+    raw and UNIX sockets that are not connected, which the kernel reports as ``CLOSE``):
+    for them ``None`` in ``states`` asks for ``CLOSE``; for TCP it asks for nothing, so
+    that ``listening()`` never makes the kernel look at an established connection.
     ``SYN_RECV`` also asks for ``NEW_SYN_RECV`` (request sockets, which the kernel
     reports as ``SYN_RECV``); a state the kernel has no number for (``UNKNOWN``) asks
     for every state.
@@ -89,7 +93,8 @@ def state_mask(states: Collection[TcpState | None] | None) -> int:
     mask = 0
     for state in states:
         if state is None:
-            mask |= 1 << 7
+            if stateless:
+                mask |= 1 << 7
         elif state is TcpState.UNKNOWN:
             return _ALL_STATES
         elif state.value <= 12:
@@ -230,14 +235,15 @@ class DiagEngine:
         wanted = set(tables)
         rows: list[Connection] = []
         refused: list[SocketTable] = []
-        inet_mask = state_mask(states)
+        tcp_mask = state_mask(states, stateless=False)
+        stateless_mask = state_mask(states, stateless=True)
         ext = _EXT_DETAILS if details else 0
         self.messages = 0
-        with open_diag_socket(self.namespace) as diag:
+        with open_diag_socket(self.namespace) as diag, gc_paused():
             both_tcp = {(Protocol.TCP, _AF_INET), (Protocol.TCP, _AF_INET6)}
-            if both_tcp <= wanted:
+            if both_tcp <= wanted and tcp_mask:
                 try:
-                    rows.extend(self._legacy_tcp(diag, inet_mask, ext, bytecode, details))
+                    rows.extend(self._legacy_tcp(diag, tcp_mask, ext, bytecode, details))
                     wanted -= both_tcp
                 except _Refused:
                     pass  # per-family requests below
@@ -245,6 +251,9 @@ class DiagEngine:
                 for family in (_AF_INET, _AF_INET6):
                     if (protocol, family) not in wanted:
                         continue
+                    mask = tcp_mask if protocol is Protocol.TCP else stateless_mask
+                    if not mask:
+                        continue  # no state this protocol's sockets can be in
                     try:
                         rows.extend(
                             self._inet(
@@ -252,7 +261,7 @@ class DiagEngine:
                                 protocol,
                                 family,
                                 ip_protocol,
-                                inet_mask,
+                                mask,
                                 ext,
                                 bytecode,
                                 details,
@@ -260,9 +269,9 @@ class DiagEngine:
                         )
                     except _Refused:
                         refused.append((protocol, family))
-            if (Protocol.UNIX, socket.AF_UNIX) in wanted:
+            if (Protocol.UNIX, socket.AF_UNIX) in wanted and stateless_mask:
                 try:
-                    rows.extend(self._unix(diag, inet_mask, details))
+                    rows.extend(self._unix(diag, stateless_mask, details))
                 except _Refused:
                     refused.append((Protocol.UNIX, socket.AF_UNIX))
         self.refused = refused

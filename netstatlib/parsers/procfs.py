@@ -14,16 +14,15 @@ Every malformed input raises :class:`~netstatlib.ParseError` carrying the source
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
 import socket
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from typing import Any, Literal
 
 import netaddr
 
 from .._errors import ParseError, UsageError
+from .._gc import gc_paused
 from .._model import (
     Connection,
     ConnectionDraft,
@@ -59,24 +58,6 @@ _AF_UNIX = socket.AddressFamily.AF_UNIX
 _TCP_CLOSE = 7
 
 _TIME_WAIT = TcpState.TIME_WAIT
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large table is parsed.
-
-    The records are acyclic, so the collector can never free one of them, yet every few
-    hundred allocations it walks all the young survivors: at 100k rows that is about a
-    quarter of the parse time. Reference counting still frees everything as usual.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _state(number: int, datagram: bool) -> TcpState | None:
@@ -287,7 +268,7 @@ def parse_inet_sockets(
     sealed = Connection
     line_number = 1
     line = ""
-    with _gc_paused():
+    with gc_paused():
         try:
             for line_number, line in enumerate(lines[1:], start=2):  # noqa: B007 (used in except)
                 fields = line.split(None, 10)

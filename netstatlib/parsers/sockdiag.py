@@ -28,6 +28,7 @@ from typing import Any, Literal
 import netaddr
 
 from .._errors import ParseError, UsageError
+from .._gc import gc_paused
 from .._model import (
     Connection,
     ConnectionDraft,
@@ -39,8 +40,9 @@ from .._model import (
     SocketTimer,
     TcpInfo,
     TcpState,
+    draft_class,
 )
-from .procfs import ByteOrder, _gc_paused
+from .procfs import ByteOrder
 
 __all__ = [
     "NLMSG_DONE",
@@ -80,7 +82,8 @@ _TCP_SYN_RECV = 3
 _TCP_TIME_WAIT = 6
 _TCP_CLOSE = 7
 _TCP_LISTEN = 10
-_NO_COOKIE = 0xFFFFFFFF  # INET_DIAG_NOCOOKIE, in both halves
+_NO_COOKIE = 0xFFFFFFFFFFFFFFFF  # INET_DIAG_NOCOOKIE in both halves
+_NO_COOKIE_HALF = 0xFFFFFFFF
 _INFINITE_SSTHRESH = 0x7FFFFFFF  # TCP_INFINITE_SSTHRESH: not set yet
 # idiag_timer, as inet_diag.c sets it and ss names it (tmr_name[] in ss.c).
 _TIMERS = {1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
@@ -91,8 +94,9 @@ def _structs(order: str) -> dict[str, struct.Struct]:
         # nlmsghdr: length, type, flags (seq and port id skipped).
         "header": struct.Struct(order + "IHH8x"),
         # nlmsghdr + inet_diag_msg: family, state, timer, retrans, sport, dport, src, dst,
-        # (if skipped), cookie (two u32), expires, rqueue, wqueue, uid, inode.
-        "inet": struct.Struct(order + "IHH8xBBBB2s2s16s16s4xIIIIIII"),
+        # (if skipped), cookie (two u32 read as one u64), expires, rqueue, wqueue, uid,
+        # inode.
+        "inet": struct.Struct(order + "IHH8xBBBB2s2s16s16s4xQIIIII"),
         # nlmsghdr + unix_diag_msg: family, type, state, pad, inode, cookie.
         "unix": struct.Struct(order + "IHH8xBBBxIII"),
         "attribute": struct.Struct(order + "HH"),
@@ -100,6 +104,7 @@ def _structs(order: str) -> dict[str, struct.Struct]:
         "u64": struct.Struct(order + "Q"),
         "two_u32": struct.Struct(order + "II"),
         "error": struct.Struct(order + "i"),
+        "memory": struct.Struct(order + "9I"),
     }
 
 
@@ -193,6 +198,48 @@ def _tcp_info_readers(order: str) -> list[tuple[int, int, struct.Struct, str, fl
 
 _TCP_INFO_READERS = {"little": _tcp_info_readers("<"), "big": _tcp_info_readers(">")}
 
+# -- building details fast -----------------------------------------------------------
+#
+# details=True adds four records per TCP socket; built through attrs' __init__ they would
+# cost several microseconds a socket. They are built as drafts instead (see
+# ConnectionDraft in _model.py), and a whole struct tcp_info of a current kernel is read
+# with one unpack and stored by a function generated below from _TCP_INFO_FIELDS, the
+# table parse_tcp_info() reads field by field (which it still does for a shorter one).
+_TCP_INFO_DRAFT = draft_class(TcpInfo)
+_DETAILS_DRAFT = draft_class(SocketDetails)
+_MEMORY_DRAFT = draft_class(SocketMemory)
+_TIMER_DRAFT = draft_class(SocketTimer)
+_HEAD_NAMES = ("state", "ca_state", "retransmits", "probes", "backoff", "options")
+
+
+def _full_tcp_info(order: str, byteorder: str) -> tuple[struct.Struct, Any]:
+    """The struct of a whole ``tcp_info`` as far as this library reads it, and a
+    function turning its unpacked values into a TcpInfo."""
+    fmt = order + "8B"
+    position = 8
+    lines = ["def build(v):", "    d = new(draft)"]
+    lines += [f"    d.{name} = v[{index}]" for index, name in enumerate(_HEAD_NAMES)]
+    low, high = ("v[6] & 15", "v[6] >> 4") if byteorder == "little" else ("v[6] >> 4", "v[6] & 15")
+    lines += [f"    d.snd_wscale = {low}", f"    d.rcv_wscale = {high}"]
+    for index, (offset, code, name, scale) in enumerate(_TCP_INFO_FIELDS, start=8):
+        if offset > position:
+            fmt += f"{offset - position}x"
+        fmt += code
+        position = offset + struct.calcsize(code)
+        value = f"v[{index}]" if scale is None else f"v[{index}] * {scale!r}"
+        if name == "ssthresh":
+            value = f"None if v[{index}] >= {_INFINITE_SSTHRESH} else v[{index}]"
+        elif name in ("pacing_rate", "max_pacing_rate"):
+            value = f"None if v[{index}] == {_NO_PACING_RATE} else v[{index}]"
+        lines.append(f"    d.{name} = {value}")
+    lines += ["    d.__class__ = record", "    return d"]
+    namespace: dict[str, Any] = {"new": object.__new__, "draft": _TCP_INFO_DRAFT, "record": TcpInfo}
+    exec("\n".join(lines), namespace)  # the code is built above, from constants only
+    return struct.Struct(fmt), namespace["build"]
+
+
+_FULL_TCP_INFO = {"little": _full_tcp_info("<", "little"), "big": _full_tcp_info(">", "big")}
+
 
 def parse_tcp_info(data: bytes, *, byteorder: ByteOrder = "little") -> TcpInfo:
     """A :class:`~netstatlib.TcpInfo` from the bytes of a ``struct tcp_info`` (the
@@ -262,7 +309,8 @@ class DiagDump:
     After each :meth:`feed`, :attr:`done` says whether ``NLMSG_DONE`` arrived,
     :attr:`error` holds the (positive) errno of an ``NLMSG_ERROR``, :attr:`interrupted`
     whether any message carried ``NLM_F_DUMP_INTR``, :attr:`messages` how many socket
-    messages were received, and :attr:`rows` the records so far.
+    messages were received, and :attr:`rows` the records so far. A caller feeding a
+    large dump pauses the garbage collector around the whole of it (``gc_paused``).
     """
 
     def __init__(
@@ -292,8 +340,9 @@ class DiagDump:
         self.messages = 0
         self._structs = _STRUCTS[byteorder]
         # Per-dump caches: a large table repeats addresses, endpoints and states.
-        self._endpoints: dict[int, dict[bytes, Endpoint]] = {4: {}, 6: {}}
+        self._endpoints: dict[int, dict[tuple[bytes, bytes], Endpoint]] = {4: {}, 6: {}}
         self._addresses: dict[int, dict[bytes, netaddr.IPAddress]] = {4: {}, 6: {}}
+        self._congestion: dict[bytes, str | None] = {}
         datagram = protocol is not Protocol.TCP
         self._states: list[tuple[TcpState | None, str | None]] = [
             _unix_state(number) if kind == "unix" else _state(number, datagram)
@@ -307,11 +356,10 @@ class DiagDump:
             raise UsageError(f"size {size} outside a datagram of {len(data)} bytes")
         if self.done:
             raise ParseError("data after the end of the dump", source=self.source)
-        with _gc_paused():
-            if self.kind == "inet":
-                self._feed_inet(data, end)
-            else:
-                self._feed_unix(data, end)
+        if self.kind == "inet":
+            self._feed_inet(data, end)
+        else:
+            self._feed_unix(data, end)
         return self.done
 
     # -- messages ----------------------------------------------------------------------
@@ -352,13 +400,15 @@ class DiagDump:
         return found
 
     def _feed_inet(self, data: Any, end: int) -> None:
+        # The hot loop of a dump: one unpack per message, caches for endpoints and
+        # states, and records built as drafts (see ConnectionDraft in _model.py).
         structs = self._structs
         unpack_message = structs["inet"].unpack_from
         unpack_header = structs["header"].unpack_from
+        swap_cookie = self.byteorder == "big"
         states = self._states
-        endpoints = self._endpoints
         protocol = self.protocol
-        is_tcp = protocol is Protocol.TCP
+        listen_state = _TCP_LISTEN if protocol is Protocol.TCP else -1
         is_raw = protocol is Protocol.RAW
         details = self.details
         rows: list[Any] = self.rows  # drafts sealed into Connections
@@ -367,10 +417,11 @@ class DiagDump:
         draft = ConnectionDraft
         sealed = Connection
         new_endpoint = self._endpoint
-        not_connected = bytes(18)
-        families: dict[int, tuple[socket.AddressFamily, Literal[4, 6]]] = {
-            2: (_AF_INET, 4),
-            10: (_AF_INET6, 6),
+        unspecified = bytes(16)
+        no_port = bytes(2)
+        families: dict[int, tuple[socket.AddressFamily, Literal[4, 6], dict[Any, Endpoint]]] = {
+            2: (_AF_INET, 4, self._endpoints[4]),
+            10: (_AF_INET6, 6, self._endpoints[6]),
         }
         interrupted = False
         offset = 0
@@ -389,8 +440,7 @@ class DiagDump:
                     dport,
                     src,
                     dst,
-                    cookie_low,
-                    cookie_high,
+                    cookie,
                     expires,
                     rqueue,
                     wqueue,
@@ -413,22 +463,21 @@ class DiagDump:
                 continue
             if flags & NLM_F_DUMP_INTR:
                 interrupted = True
-            family_info = families.get(family_number)
-            if family_info is None:
-                raise self._bad(f"a socket of address family {family_number}", offset)
-            family, version = family_info
-            cache = endpoints[version]
-            key = src + sport
+            try:
+                family, version, cache = families[family_number]
+            except KeyError:
+                raise self._bad(f"a socket of address family {family_number}", offset) from None
+            key = (src, sport)
             local = cache.get(key)
             if local is None:
-                local = new_endpoint(version, src, sport, key)
-            key = dst + dport
-            if key == not_connected:
+                local = new_endpoint(version, key)
+            if dport == no_port and dst == unspecified:
                 remote = None
             else:
+                key = (dst, dport)
                 remote = cache.get(key)
                 if remote is None:
-                    remote = new_endpoint(version, dst, dport, key)
+                    remote = new_endpoint(version, key)
             state, state_text = states[state_number]
             if not inode:
                 # A TIME_WAIT or SYN_RECV entry is not a socket (no inode) and has no
@@ -436,7 +485,8 @@ class DiagDump:
                 inode = None
                 if state_number in (_TCP_TIME_WAIT, _TCP_SYN_RECV):
                     uid = None
-            listener = is_tcp and state_number == _TCP_LISTEN
+            if swap_cookie:  # the two u32 halves, low first, read as one big-endian u64
+                cookie = (cookie & 0xFFFFFFFF) << 32 | cookie >> 32
             row = new(draft)
             row.protocol = protocol
             row.family = family
@@ -448,9 +498,9 @@ class DiagDump:
             row.uid = uid
             row.inode = inode
             row.recv_queue = rqueue
-            # A listener's wqueue is its backlog limit (tcp_diag_get_info()); the send
-            # queue of a listener is 0, as /proc/net/tcp and netstat show it.
-            row.send_queue = 0 if listener else wqueue
+            # A TCP listener's wqueue is its backlog limit (tcp_diag_get_info()); its
+            # send queue is 0, as /proc/net/tcp and netstat show it.
+            row.send_queue = 0 if state_number == listen_state else wqueue
             row.path = None
             row.socket_type = None
             row.ip_protocol = local.port if is_raw else None
@@ -458,11 +508,7 @@ class DiagDump:
             row.local_name = None
             row.remote_name = None
             row.components = None
-            row.cookie = (
-                None
-                if cookie_low == _NO_COOKIE and cookie_high == _NO_COOKIE
-                else cookie_low | cookie_high << 32
-            )
+            row.cookie = None if cookie == _NO_COOKIE else cookie
             row.details = (
                 self._inet_details(
                     data,
@@ -471,7 +517,7 @@ class DiagDump:
                     timer,
                     expires,
                     retrans,
-                    wqueue if listener else None,
+                    wqueue if state_number == listen_state else None,
                 )
                 if details
                 else None
@@ -484,9 +530,8 @@ class DiagDump:
         if interrupted:
             self.interrupted = True
 
-    def _endpoint(
-        self, version: Literal[4, 6], address: bytes, port: bytes, key: bytes
-    ) -> Endpoint:
+    def _endpoint(self, version: Literal[4, 6], key: tuple[bytes, bytes]) -> Endpoint:
+        address, port = key
         addresses = self._addresses[version]
         raw = address[:4] if version == 4 else address
         ip = addresses.get(raw)
@@ -511,49 +556,92 @@ class DiagDump:
         retrans: int,
         backlog: int | None,
     ) -> SocketDetails:
-        attributes = self._attributes(data, offset + _INET_SIZE, offset + length)
+        # Walk the attributes once, remembering where the wanted ones are.
+        unpack_attribute = self._structs["attribute"].unpack_from
+        info_at = info_size = congestion_at = congestion_size = memory_at = cgroup_at = -1
+        start = offset + _INET_SIZE
+        stop = offset + length
+        while start + 4 <= stop:
+            size, kind = unpack_attribute(data, start)
+            if size < 4 or start + size > stop:
+                raise self._bad(f"attribute of length {size} runs past its message", start)
+            kind &= 0x3FFF
+            if kind == _INET_DIAG_INFO:
+                info_at, info_size = start + 4, size - 4
+            elif kind == _INET_DIAG_CONG:
+                congestion_at, congestion_size = start + 4, size - 4
+            elif kind == _INET_DIAG_SKMEMINFO:
+                memory_at = start + 4 if size - 4 >= 36 else -2
+            elif kind == _INET_DIAG_CGROUP_ID:
+                cgroup_at = start + 4 if size - 4 >= 8 else -2
+            start += (size + 3) & ~3
+        if memory_at == -2 or cgroup_at == -2:
+            raise self._bad("a socket memory or cgroup attribute that is too short", offset)
+        details: Any = object.__new__(_DETAILS_DRAFT)
         tcp_info = None
-        raw_info = attributes.get(_INET_DIAG_INFO)
-        if raw_info is not None and self.protocol is Protocol.TCP:
-            try:
-                tcp_info = parse_tcp_info(raw_info, byteorder=self.byteorder)
-            except ParseError as exc:
-                raise self._bad(exc.message, offset) from None
+        if info_at >= 0 and self.protocol is Protocol.TCP:
+            full, build = _FULL_TCP_INFO[self.byteorder]
+            if info_size >= full.size:
+                tcp_info = build(full.unpack_from(data, info_at))
+            else:
+                try:
+                    tcp_info = parse_tcp_info(
+                        bytes(data[info_at : info_at + info_size]), byteorder=self.byteorder
+                    )
+                except ParseError as exc:
+                    raise self._bad(exc.message, offset) from None
+        details.tcp_info = tcp_info
         congestion = None
-        raw_congestion = attributes.get(_INET_DIAG_CONG)
-        if raw_congestion is not None:
-            congestion = raw_congestion.split(b"\0", 1)[0].decode("ascii", "replace") or None
-        return SocketDetails(
-            tcp_info=tcp_info,
-            congestion=congestion,
-            memory=self._memory(attributes.get(_INET_DIAG_SKMEMINFO), offset),
-            timer=(
-                SocketTimer(name=_TIMERS[timer], expires=expires * _MSEC, retransmits=retrans)
-                if timer in _TIMERS
-                else None
-            ),
-            cgroup_id=self._u64(attributes.get(_INET_DIAG_CGROUP_ID), offset),
-            backlog=backlog,
+        if congestion_at >= 0:
+            raw = bytes(data[congestion_at : congestion_at + congestion_size])
+            congestion = self._congestion.get(raw)
+            if congestion is None:
+                name = raw.split(b"\0", 1)[0].decode("ascii", "replace")
+                congestion = self._congestion[raw] = name or None
+        details.congestion = congestion
+        details.memory = self._memory(data, memory_at) if memory_at >= 0 else None
+        timer_name = _TIMERS.get(timer)
+        if timer_name is None:
+            details.timer = None
+        else:
+            pending: Any = object.__new__(_TIMER_DRAFT)
+            pending.name = timer_name
+            pending.expires = expires * _MSEC
+            pending.retransmits = retrans
+            pending.__class__ = SocketTimer
+            details.timer = pending
+        details.cgroup_id = (
+            self._structs["u64"].unpack_from(data, cgroup_at)[0] if cgroup_at >= 0 else None
         )
+        details.peer_inode = None
+        details.backlog = backlog
+        details.__class__ = SocketDetails
+        result: SocketDetails = details
+        return result
 
-    def _memory(self, raw: bytes | None, offset: int) -> SocketMemory | None:
+    def _memory(self, data: Any, at: int) -> SocketMemory:
+        memory: Any = object.__new__(_MEMORY_DRAFT)
+        (
+            memory.rmem_alloc,
+            memory.rcvbuf,
+            memory.wmem_alloc,
+            memory.sndbuf,
+            memory.fwd_alloc,
+            memory.wmem_queued,
+            memory.optmem,
+            memory.backlog,
+            memory.drops,
+        ) = self._structs["memory"].unpack_from(data, at)
+        memory.__class__ = SocketMemory
+        result: SocketMemory = memory
+        return result
+
+    def _unix_memory(self, raw: bytes | None, offset: int) -> SocketMemory | None:
         if raw is None:
             return None
         if len(raw) < 36:
             raise self._bad(f"socket memory of {len(raw)} bytes, not 36", offset)
-        values = struct.unpack_from(("<" if self.byteorder == "little" else ">") + "9I", raw)
-        names = (
-            "rmem_alloc",
-            "rcvbuf",
-            "wmem_alloc",
-            "sndbuf",
-            "fwd_alloc",
-            "wmem_queued",
-            "optmem",
-            "backlog",
-            "drops",
-        )
-        return SocketMemory(**dict(zip(names, values, strict=True)))
+        return self._memory(raw, 0)
 
     def _u32(self, raw: bytes | None, offset: int) -> int | None:
         if raw is None:
@@ -645,10 +733,10 @@ class DiagDump:
             row.local_name = None
             row.remote_name = None
             row.components = None
-            row.cookie = None if c0 == _NO_COOKIE and c1 == _NO_COOKIE else c0 | c1 << 32
+            row.cookie = None if c0 == _NO_COOKIE_HALF and c1 == _NO_COOKIE_HALF else c0 | c1 << 32
             row.details = (
                 SocketDetails(
-                    memory=self._memory(attributes.get(_UNIX_DIAG_MEMINFO), offset),
+                    memory=self._unix_memory(attributes.get(_UNIX_DIAG_MEMINFO), offset),
                     peer_inode=self._u32(attributes.get(_UNIX_DIAG_PEER), offset) or None,
                     backlog=send_queue if listener else None,
                 )
@@ -677,12 +765,13 @@ def parse_diag_dump(
     dump = DiagDump(
         kind=kind, protocol=protocol, details=details, byteorder=byteorder, source=source
     )
-    for datagram in datagrams:
-        if not isinstance(datagram, bytes | bytearray | memoryview):
-            raise UsageError(f"a datagram is bytes, not {type(datagram).__name__}")
-        dump.feed(datagram)
-        if dump.done:
-            break
+    with gc_paused():
+        for datagram in datagrams:
+            if not isinstance(datagram, bytes | bytearray | memoryview):
+                raise UsageError(f"a datagram is bytes, not {type(datagram).__name__}")
+            dump.feed(datagram)
+            if dump.done:
+                break
     if not dump.done:
         raise ParseError("the dump ends without NLMSG_DONE", source=source)
     if dump.error is not None:
