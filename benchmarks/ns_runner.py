@@ -14,11 +14,13 @@ the scenario kind (``PLANS``); each measurement is repeated, with the rounds int
 hits every variant alike:
 
 * ``inprocess``: wall time of one query in this interpreter, after one untimed call of
-  every variant (the row counts), with a ``gc.collect()`` before each call.
+  every variant (the row counts), with a ``gc.collect()`` before each call; and the CPU
+  time of this process (all threads, user and system) during it.
 * ``process``: wall time of whole commands (interpreter start, imports, query, exit) run
   with ``subprocess.run`` and stdout to /dev/null: ``python -c 'import netstatlib; ...'``
   with each engine, the matching ``ss`` commands, and ``python -c pass`` and
-  ``python -c 'import netstatlib'`` for context. Nothing is subtracted.
+  ``python -c 'import netstatlib'`` for context; and the command's CPU time
+  (``RUSAGE_CHILDREN``). Nothing is subtracted.
 * ``memory`` (with ``--memory``): bytes retained by the Table of
   ``connections("tcp", processes=False)`` with each engine, by tracemalloc and by an
   object walk.
@@ -35,6 +37,7 @@ import enum
 import gc
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -184,13 +187,21 @@ class Budget:
         return time.time() + round_seconds < self.deadline
 
 
-def _summary(samples: list[float]) -> dict[str, Any]:
+def _summary(samples: list[float], cpu: list[float]) -> dict[str, Any]:
     return {
         "median": statistics.median(samples),
         "min": min(samples),
         "max": max(samples),
         "samples": samples,
+        "cpu_median": statistics.median(cpu),
+        "cpu_samples": cpu,
     }
+
+
+def children_cpu_time() -> float:
+    """User + system seconds of the children waited for so far (``RUSAGE_CHILDREN``)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def time_rounds(
@@ -199,13 +210,18 @@ def time_rounds(
     budget: Budget,
     *,
     warmup: bool,
+    cpu_clock: Callable[[], float] = time.process_time,
 ) -> dict[str, dict[str, Any]]:
     """Median wall time of each variant over up to ``repeat`` interleaved rounds.
 
     Every round runs each variant once; odd rounds run them in reverse order, so no
     variant always follows the same one. Sample *i* of every variant is from round *i*.
+    Beside the wall time, ``cpu_clock`` is read around each call: CPU time is what the
+    call did, whatever else competed for the cores (this process's threads, user and
+    system, by default; ``children_cpu_time`` for commands run as child processes).
     """
     samples: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     if warmup:
         for function in variants.values():
             function()
@@ -216,13 +232,15 @@ def time_rounds(
         started = time.perf_counter()
         for name, function in order if done % 2 == 0 else order[::-1]:
             gc.collect()  # garbage of the previous call is not charged to this one
+            c0 = cpu_clock()
             t0 = time.perf_counter()
             result = function()
             samples[name].append(time.perf_counter() - t0)
+            cpu[name].append(cpu_clock() - c0)
             del result
         round_seconds = time.perf_counter() - started
         done += 1
-    return {name: _summary(values) for name, values in samples.items()}
+    return {name: _summary(samples[name], cpu[name]) for name in variants}
 
 
 def inprocess(plan: Plan, repeat: int, budget: Budget) -> dict[str, Any]:
@@ -299,7 +317,11 @@ def process(
         return run
 
     timings = time_rounds(
-        {name: runner(argv) for name, argv in commands.items()}, repeat, budget, warmup=True
+        {name: runner(argv) for name, argv in commands.items()},
+        repeat,
+        budget,
+        warmup=True,
+        cpu_clock=children_cpu_time,
     )
     return {"commands": {name: " ".join(argv) for name, argv in commands.items()}, **timings}
 
