@@ -33,6 +33,7 @@ from netstatlib import (
     ProtocolStats,
     Route,
     TcpState,
+    UnsupportedError,
     UsageError,
     audits,
 )
@@ -43,6 +44,7 @@ from netstatlib.backends import (
     CapturedText,
     LinuxProcfs,
     SocketQuery,
+    WindowsNetstat,
     available,
 )
 from netstatlib.filters import (
@@ -465,3 +467,23 @@ def test_the_planning_example_in_the_docs_is_what_plan_gives() -> None:
     index = next(i for i, line in enumerate(lines) if line.startswith(">>> SocketQuery.plan("))
     call = lines[index].removeprefix(">>> ")
     assert repr(eval(call, {"SocketQuery": SocketQuery, "KINDS": KINDS})) == lines[index + 1]
+
+
+def test_details_go_into_the_plan_and_need_a_backend_that_gives_them(tmp_path: Path) -> None:
+    query = SocketQuery.plan(KINDS["tcp"], details=True, processes=False)
+    assert query.details and repr(query).endswith("processes=False, details)")
+    assert not SocketQuery.plan(KINDS["tcp"]).details
+    windows = WindowsNetstat(run=lambda argv: "")
+    with pytest.raises(UnsupportedError, match="the windows backend cannot give socket details"):
+        netstatlib.connections("tcp", details=True, backend=windows)
+    psutil_backend = netstatlib.backends.Psutil()
+    with pytest.raises(UnsupportedError, match="psutil backend cannot give socket details"):
+        netstatlib.listening(details=True, backend=psutil_backend)
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "tcp").write_text(
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+    )
+    capture = LinuxProcfs(tmp_path)
+    with pytest.raises(UnsupportedError, match="is a capture, not the live /proc"):
+        netstatlib.connections("tcp4", details=True, backend=capture)
+    assert list(netstatlib.connections("tcp4", backend=capture)) == []

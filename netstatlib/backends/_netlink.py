@@ -51,7 +51,10 @@ _UDIAG_SHOW_PEER = 0x04
 _UDIAG_SHOW_RQLEN = 0x10
 _UDIAG_SHOW_MEMINFO = 0x20
 _UDIAG_SHOW_UID = 0x40
-_ALL_STATES = 0xFFFFFFFF
+# Every state a socket table lists: TCP_ESTABLISHED (1) to TCP_NEW_SYN_RECV (12). Bit 13,
+# TCP_BOUND_INACTIVE (Linux 6.8), would add TCP sockets that are bound and neither
+# listening nor connected, which /proc/net/tcp and `ss -a` do not list either.
+_ALL_STATES = (1 << 13) - 1
 _RECEIVE_BUFFER = 256 * 1024  # dump datagrams are at most about 32 KiB; checked below
 _TIMEOUT = 30.0
 _DUMP_ATTEMPTS = 3  # a dump that NLM_F_DUMP_INTR marks is tried again this many times

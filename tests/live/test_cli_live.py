@@ -282,6 +282,17 @@ def test_info_shows_what_ss_i_shows(lab: netns.Lab, backend: LinuxProcfs) -> Non
     assert any(record["details"]["tcp_info"] for record in records)
 
 
+def test_the_tcp_health_example_lists_established_connections(lab: netns.Lab) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    example = REPOSITORY / "examples" / "tcp_health.py"
+    result = lab.ns.exec(sys.executable, str(example), "--top", "3", "--by", "rtt", env=env)
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["local", "remote", "rtt"]
+    assert len(lines) == 4  # the zoo has more than three established connections
+    rtts = [float(line.split()[2]) for line in lines[1:]]
+    assert rtts == sorted(rtts, reverse=True)
+
+
 # -- routes, interface and protocol statistics ---------------------------------------------
 
 
