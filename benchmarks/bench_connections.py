@@ -218,6 +218,21 @@ def count_rows(pid: int, table: str = "tcp") -> dict[str, int]:
     return result
 
 
+def host_processes() -> dict[str, int]:
+    """Processes and open fds on the whole host: what every ``/proc/*/fd`` walk covers
+    (netstatlib's and psutil's owner lookup, ``ss -p``), whatever the namespace."""
+    processes = fds = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds += len(os.listdir(f"/proc/{entry.name}/fd"))
+        except OSError:  # gone, or a kernel thread's fd folder we may not read
+            continue
+        processes += 1
+    return {"processes": processes, "fds": fds}
+
+
 def host_side(pid: int, repeat: int, deadline: float) -> dict[str, Any]:
     """Time ``connections("tcp", backend=LinuxProcfs(pid=P))`` from outside the namespace,
     with each engine (netlink enters the namespace from a short-lived thread)."""
@@ -260,6 +275,7 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]
             deadline = build_started + TIME_WAIT_LIFETIME - TIME_WAIT_MARGIN
         pid = namespace.workers[0].pid
         result["rows_built"] = count_rows(pid, scenario.table)
+        result["host_processes"] = host_processes()
         print(
             f"[{scenario.label}] built {result['rows_built']['total']} rows in "
             f"{result['build_seconds']:.1f}s; measuring ...",
@@ -574,9 +590,11 @@ def report(results: dict[str, Any]) -> str:
     lines.append(f"netstatlib {info['netstatlib_commit']} from {', '.join(sorted(paths))}")
     for result in results["scenarios"]:
         lines.append("")
+        host = result["host_processes"]
         lines.append(
             f"== {result['scenario']} (median of the repeats; load average "
-            f"{result['loadavg_start'][0]:.2f} -> {result['loadavg_end'][0]:.2f}) =="
+            f"{result['loadavg_start'][0]:.2f} -> {result['loadavg_end'][0]:.2f}; the host "
+            f"had {host['processes']} processes holding {host['fds']} fds) =="
         )
         lines += ["  " + line for line in _aligned([COLUMNS, *detail_rows(result)])]
         lines += [f"  note: {text}" for text in scenario_notes(result)]
@@ -600,8 +618,15 @@ def markdown(results: dict[str, Any]) -> str:
     for result in results["scenarios"]:
         out += [f"### {result['scenario']}", ""]
         out += _markdown_table([COLUMNS, *detail_rows(result)])
-        out += ["", *(f"Note: {text}." for text in scenario_notes(result))]
-        out.append("")
+        host = result["host_processes"]
+        out += [
+            "",
+            f"Load average {result['loadavg_start'][0]:.2f} at the start, "
+            f"{result['loadavg_end'][0]:.2f} at the end; {host['processes']} processes on "
+            f"the host held {host['fds']} fds.",
+            *(f"Note: {text}." for text in scenario_notes(result)),
+            "",
+        ]
     out += ["### Targets", ""]
     out += _markdown_table(target_table(results))
     return "\n".join(out) + "\n"
