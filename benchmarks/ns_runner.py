@@ -44,7 +44,7 @@ import sys
 import time
 import tracemalloc
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
 ENGINES = ("netlink", "procfs")
@@ -289,14 +289,19 @@ def child_env(pycache_prefix: str) -> dict[str, str]:
 
 
 def process(
-    plan: Plan, repeat: int, budget: Budget, python: str, env: dict[str, str]
+    plan: Plan,
+    repeat: int,
+    budget: Budget,
+    python: str,
+    env: dict[str, str],
+    skip: Collection[str] = (),
 ) -> dict[str, Any]:
     commands: dict[str, list[str]] = {}
     for name in plan.process:
         query = QUERIES[name]
         for engine in query.engines:
             commands[f"{name}.{engine}"] = [python, "-c", query.code(engine)]
-    commands.update((name, TOOLS[name]) for name in plan.tools)
+    commands.update((name, TOOLS[name]) for name in plan.tools if name not in skip)
     commands["python_pass"] = [python, "-c", "pass"]
     commands["python_import"] = [python, "-c", "import netstatlib"]
 
@@ -390,6 +395,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--deadline", type=float, default=0.0, help="epoch seconds, 0 = none")
     parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--skip", action="append", default=[], choices=sorted(TOOLS),
+                        help="a command not to time (repeatable)")  # fmt: skip
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--pycache-prefix", default="", help="empty: environment unchanged")
     args = parser.parse_args()
@@ -419,7 +426,8 @@ def main() -> int:
             f"this runner from {result['netstatlib_path']} (engine netlink)"
         )
     result["inprocess"] = inprocess(plan, args.repeat, budget)
-    result["process"] = process(plan, args.repeat, budget, args.python, env)
+    result["process"] = process(plan, args.repeat, budget, args.python, env, args.skip)
+    result["skipped"] = args.skip
     result["rows_after"] = table_rows(plan.table)
     result["finished"] = time.time()
     if "dport443" in plan.inprocess:
