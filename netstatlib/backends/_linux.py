@@ -3,6 +3,7 @@ the text to the parsers."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sys
@@ -64,6 +65,8 @@ NET_FILES: dict[str, bool] = {
     "netstat": True,
     "snmp6": True,
 }
+
+_NATIVE: ByteOrder = "little" if sys.byteorder == "little" else "big"
 
 # Bits of /sys/class/net/<dev>/flags (include/uapi/linux/if.h).
 _IFF_UP = 0x1
@@ -247,6 +250,7 @@ class LinuxProcfs:
             diag.probe()
         except NetlinkUnavailableError as exc:
             if self._engine_choice == "netlink":
+                self._resolved = False  # engine="netlink": every query raises
                 raise
             self._engine_reason = f"netlink is not available here: {exc}"
             return None
@@ -618,10 +622,20 @@ class LinuxProcfs:
 
 
 def _bytecode(query: SocketQuery) -> bytes | None:
-    """The inet_diag bytecode for the query's port and address conditions, if any."""
+    """The inet_diag bytecode for the query's port and address conditions; None when
+    there are none, or the program would cost the kernel more than Python's filter."""
     if query.conditions is None:
         return None
-    return None
+    from ._diag_bytecode import compile_condition, kernel_has_eq_ops
+
+    return compile_condition(
+        query.conditions, eq_ops=kernel_has_eq_ops(_kernel_release()), byteorder=_NATIVE
+    )
+
+
+@functools.cache
+def _kernel_release() -> str:
+    return os.uname().release
 
 
 # -- interface attributes --------------------------------------------------------------

@@ -165,7 +165,7 @@ def open_diag_socket(namespace: str | None = None) -> socket.socket:
         try:
             made.append(_new_socket())
         except OSError as exc:
-            failed.append(f"the kernel refused a NETLINK_SOCK_DIAG socket: {exc.strerror}")
+            failed.append(f"the kernel refused a NETLINK_SOCK_DIAG socket: {exc.strerror or exc}")
 
     worker = threading.Thread(target=enter, name="netstatlib-setns", daemon=True)
     worker.start()
@@ -341,7 +341,7 @@ class DiagEngine:
             self._dump(diag, kind, payload, dump)
             self.messages += dump.messages
             if not dump.interrupted:
-                return dump.rows
+                return _once(dump.rows)
         raise NetstatError(
             f"the kernel's {protocol} socket table changed during each of "
             f"{_DUMP_ATTEMPTS} dumps (NLM_F_DUMP_INTR); try again"
@@ -383,6 +383,32 @@ class DiagEngine:
         if code in (errno.EPERM, errno.EACCES):
             raise AccessDeniedError(f"the kernel refused the {dump.source}: {os.strerror(code)}")
         raise NetstatError(f"the kernel refused the {dump.source}: {os.strerror(code)}")
+
+
+def _once(rows: list[Connection]) -> list[Connection]:
+    """The rows with each socket once.
+
+    A dump is not a snapshot: the kernel resumes each datagram by hash chain and
+    position (``unix_diag_dump()``, ``inet_diag_dump_icsk()``), and a socket added at
+    the head of a chain between two datagrams moves the ones after it, so the last
+    socket of a datagram can be sent again at the start of the next, without
+    ``NLM_F_DUMP_INTR``. The cookie tells a socket sent twice; the first is kept.
+    (A socket closed between two datagrams can, the same way, make one be skipped:
+    nothing in the protocol tells.)
+    """
+    cookies = {row.cookie for row in rows}
+    if len(cookies) == len(rows):
+        return rows
+    seen: set[int] = set()
+    kept = []
+    for row in rows:
+        cookie = row.cookie
+        if cookie is not None:
+            if cookie in seen:
+                continue
+            seen.add(cookie)
+        kept.append(row)
+    return kept
 
 
 class _Refused(Exception):

@@ -148,12 +148,6 @@ def test_engine_netlink_raises_instead_of_falling_back(zoo: netns.Zoo, no_netlin
         _ = LinuxProcfs(pid=zoo.pid, engine="netlink").engine
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: LinuxProcfs._netlink() marks the engine resolved before the "
-    "probe, so with engine='netlink' only the first query raises; the next ones answer "
-    "from /proc text with engine 'procfs' and no engine_reason",
-)
 def test_engine_netlink_raises_on_every_query(zoo: netns.Zoo, no_netlink: None) -> None:
     backend = LinuxProcfs(pid=zoo.pid, engine="netlink")
     for _ in range(3):
@@ -426,13 +420,6 @@ for line in sys.stdin:
 PAIRS = 1500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: a UNIX dump resumes by hash chain and position (unix_diag_dump()) "
-    "and the kernel sets no NLM_F_DUMP_INTR for it, so the socket listed last before a "
-    "new one is hashed at the head of that chain is listed again; the engine keeps both "
-    "records",
-)
 def test_a_socket_is_listed_once_when_the_table_changes_between_datagrams(
     lab: netns.Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
