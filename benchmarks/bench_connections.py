@@ -1,25 +1,33 @@
-"""Benchmark netstatlib.connections("tcp") against psutil and ss on 1k..100k live sockets.
+"""Benchmark netstatlib's socket queries, netlink engine and /proc text side by side, against
+psutil and ss, on 1k..100k live sockets.
 
 Run as root::
 
-    python benchmarks/bench_connections.py [--sizes 1000,10000,100000] [--repeat N]
-                                           [--time-wait 100000] [--json out.json]
+    python benchmarks/bench_connections.py [--sizes 1000,10000,100000] [--unix 100000]
+                                           [--time-wait 100000] [--repeat N]
+                                           [--json out.json] [--markdown out.md]
+    python benchmarks/bench_connections.py --quick      # 10k sockets of each kind, 3 repeats
 
 For each scenario it creates a fresh network namespace, brings ``lo`` up, tunes its
-per-namespace sysctls, and fills its ``/proc/net/tcp`` with loopback sockets made by
-worker processes (``ns_worker.py``, started with ``ip netns exec``; each holds < 19k fds
-because the open-file limit is 20k):
+per-namespace sysctls, and fills it with sockets made by worker processes
+(``ns_worker.py``, started with ``ip netns exec``; each holds < 19k fds because the
+open-file limit is 20k):
 
-* ``established-N``: N ESTABLISHED rows from N/2 connections whose both ends are in the
-  namespace (listeners are closed once everything is accepted, so there are exactly N rows);
+* ``established-N``: N ESTABLISHED TCP rows from N/2 connections whose both ends are in
+  the namespace, four of them to a listener on port 443 that stays open (so there are
+  exactly N ESTABLISHED rows and one LISTEN row; the other listeners are closed once
+  everything is accepted);
+* ``unix-N``: N connected UNIX stream sockets (N/2 ``socketpair()`` pairs);
 * ``time-wait-N``: N TIME_WAIT rows (connect, accept, client closes first). They live 60 s,
   so measuring starts right after building and stops repeating before the oldest expire.
 
 Then, in that namespace and at that moment, ``ns_runner.py`` (run with ``ip netns exec``)
-times in-process calls and whole processes and measures memory; this script adds the
-host-side view (``LinuxProcfs(pid=P)`` reading the namespace through a worker's pid), prints
-the results with the targets marked PASS/MISS and tears everything down (workers killed,
-``ip netns del``) in ``finally``, also on Ctrl-C and SIGTERM.
+times in-process calls and whole processes with each engine (the default backend, which
+answers over netlink, and ``LinuxProcfs(engine="procfs")``) and measures memory; this
+script adds the host-side view (``LinuxProcfs(pid=P)`` reading the namespace through a
+worker's pid), prints the results side by side with the targets marked PASS/MISS and
+tears everything down (workers killed, ``ip netns del``) in ``finally``, also on Ctrl-C
+and SIGTERM.
 """
 
 from __future__ import annotations
@@ -27,7 +35,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import gc
 import importlib.metadata
 import json
 import os
@@ -39,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +54,17 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "ns_worker.py"
 RUNNER = HERE / "ns_runner.py"
+sys.path.insert(0, str(HERE))
 
-MAX_CONNS_PER_WORKER = 9000  # established: 2 fds per connection, 18k < 19k
+from ns_runner import Budget, time_rounds  # noqa: E402
+
+MAX_CONNS_PER_WORKER = 9000  # established and unix: 2 fds per connection, 18k < 19k
+HTTPS_PORT = 443  # established: a listener kept open, for listening() and `dport = :443`
+HTTPS_CONNS = 4  # connections to it: `dport = :443` matches 4 rows of the table
+# `ss -p` looks each socket's inode up in a hash of every fd on the host with 256 buckets
+# (user_ent_hash in iproute2's misc/ss.c): at 100k sockets one `ss -tanp` takes seconds to
+# tens of seconds, and timing it would take a third of the run. It has no target.
+SS_TANP_MAX_ROWS = 10000
 TIME_WAIT_LIFETIME = 60.0  # TCP_TIMEWAIT_LEN, fixed in the kernel
 TIME_WAIT_MARGIN = 8.0  # stop repeating this long before the oldest TIME_WAIT expires
 NS_SYSCTLS = {
@@ -57,12 +74,23 @@ NS_SYSCTLS = {
     "net.ipv4.tcp_max_tw_buckets": "262144",
     "net.ipv4.tcp_tw_reuse": "0",  # default 2 reuses loopback TIME_WAIT: we want them kept
 }
+QUICK = {"sizes": [10000], "unix": 10000, "time_wait": 10000, "repeat": 3}
+FULL = {"sizes": [1000, 10000, 100000], "unix": 100000, "time_wait": 100000, "repeat": 5}
 
+# The targets, set at 100k sockets; each scenario reports those it measures.
 TARGETS = {
-    "psutil_vs_nsl": "netstatlib(processes) in-process vs psutil: >= 1.7x faster",
-    "sstanp_vs_nsl": "netstatlib(processes) whole process vs `ss -tanp`: faster",
-    "nsl_vs_sstan": "netstatlib(no processes) whole process vs `ss -tan`: <= 2x the time",
-    "bytes_per_row": "retained bytes per Connection: <= 500",
+    "tcp_noproc_speedup": "connections('tcp', processes=False) in-process: netlink "
+    ">= 2x faster than /proc text",
+    "tcp_noproc_vs_ss": "connections('tcp', processes=False) whole process: <= 1.6x `ss -tan`",
+    "tcp_proc_vs_psutil": "connections('tcp') in-process: >= 3x faster than psutil",
+    "listening_ms": "listening(processes=False) in-process: <= 5 ms",
+    "listening_vs_ss": "listening() whole process: >= 2x faster than `ss -tlnp`",
+    "dport_ms": "connections('tcp', where='dport = :443', processes=False) in-process: <= 60 ms",
+    "unix_speedup": "connections('unix', processes=False) in-process: netlink "
+    ">= 3x faster than /proc text",
+    "unix_vs_ss": "connections('unix', processes=False) whole process: <= 1.5x `ss -xan`",
+    "details_us": "details=True: <= 2 µs more per TCP socket",
+    "bytes_per_row": "retained bytes per Connection (netlink, no details): <= 300",
 }
 
 
@@ -78,25 +106,55 @@ def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, check=True, text=True, capture_output=True, **kwargs)
 
 
+def _shares(total: int, count: int) -> list[int]:
+    share, extra = divmod(total, count)
+    return [share + (1 if i < extra else 0) for i in range(count)]
+
+
 @dataclass
 class Scenario:
-    kind: str  # "established" or "time-wait"
+    kind: str  # "established", "unix" or "time-wait"
     rows: int
 
     @property
     def label(self) -> str:
         return f"{self.kind}-{self.rows}"
 
+    @property
+    def table(self) -> str:
+        """The /proc/net file its rows are counted in (see ``count_rows``)."""
+        return "unix" if self.kind == "unix" else "tcp"
+
     def worker_plan(self) -> list[int]:
-        """Connections per worker."""
+        """Connections (unix: socket pairs) per bulk worker."""
+        if self.kind == "time-wait":  # no fd is kept: spread over the cores for speed
+            return _shares(self.rows, max(1, min(os.cpu_count() or 1, 8)))
+        pairs = self.rows // 2
         if self.kind == "established":
-            conns = self.rows // 2
-            count = max(1, -(-conns // MAX_CONNS_PER_WORKER))
-        else:  # no fd is kept: spread over the cores for speed, not for the fd limit
-            conns = self.rows
-            count = max(1, min(os.cpu_count() or 1, 8))
-        share, extra = divmod(conns, count)
-        return [share + (1 if i < extra else 0) for i in range(count)]
+            pairs -= HTTPS_CONNS  # the 443 worker makes the rest
+        return _shares(pairs, max(1, -(-pairs // MAX_CONNS_PER_WORKER)))
+
+    def worker_arguments(self) -> list[list[str]]:
+        """The ``ns_worker.py`` arguments of each worker."""
+        workers = []
+        for index, conns in enumerate(self.worker_plan()):
+            if self.kind == "unix":
+                workers.append(["--mode", "unix", "--conns", str(conns)])
+                continue
+            # Worker i listens on 127.0.0.1:(20000 + i) and connects from 8 addresses of
+            # its own 127.(i+1).0.0/24: 4-tuples stay unique and no source address needs
+            # more than a fraction of the 64k ports.
+            sources = ",".join(f"127.{index + 1}.0.{k}" for k in range(1, 9))
+            workers.append(
+                ["--mode", self.kind, "--conns", str(conns), "--port", str(20000 + index),
+                 "--sources", sources]
+            )  # fmt: skip
+        if self.kind == "established":
+            workers.append(
+                ["--mode", "established", "--conns", str(HTTPS_CONNS), "--port", str(HTTPS_PORT),
+                 "--sources", "127.250.0.1", "--keep-listener"]
+            )  # fmt: skip
+        return workers
 
 
 @dataclass
@@ -119,15 +177,8 @@ class Namespace:
         return ["ip", "netns", "exec", self.name, *argv]
 
     def start_workers(self, scenario: Scenario) -> None:
-        for index, conns in enumerate(scenario.worker_plan()):
-            # Worker i listens on 127.0.0.1:(20000 + i) and connects from 8 addresses of
-            # its own 127.(i+1).0.0/24: 4-tuples stay unique and no source address needs
-            # more than a fraction of the 64k ports.
-            sources = ",".join(f"127.{index + 1}.0.{k}" for k in range(1, 9))
-            argv = self.exec_argv(
-                self.python, str(WORKER), "--mode", scenario.kind, "--conns", str(conns),
-                "--port", str(20000 + index), "--sources", sources,
-            )  # fmt: skip
+        for arguments in scenario.worker_arguments():
+            argv = self.exec_argv(self.python, str(WORKER), *arguments)
             self.workers.append(
                 subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             )
@@ -154,55 +205,67 @@ class Namespace:
             self.created = False
 
 
-def count_rows(pid: int) -> dict[str, int]:
-    """Rows of /proc/<pid>/net/tcp(6), by kernel state number (hex), and the total."""
+def count_rows(pid: int, table: str = "tcp") -> dict[str, int]:
+    """Rows of /proc/<pid>/net/tcp(6) (``table="tcp"``) or /proc/<pid>/net/unix, by state
+    number (hex), and the total."""
     states: dict[str, int] = {}
-    for name in ("tcp", "tcp6"):
+    column = 3 if table == "tcp" else 5
+    for name in ("tcp", "tcp6") if table == "tcp" else ("unix",):
         path = Path(f"/proc/{pid}/net/{name}")
         if not path.exists():
             continue
-        for line in path.read_bytes().decode().splitlines()[1:]:
-            state = line.split(None, 4)[3]
+        for line in path.read_bytes().decode(errors="replace").splitlines()[1:]:
+            state = line.split(None, column + 1)[column]
             states[state] = states.get(state, 0) + 1
     result = dict(sorted(states.items()))
     result["total"] = sum(states.values())
     return result
 
 
+def host_processes() -> dict[str, int]:
+    """Processes and open fds on the whole host: what every ``/proc/*/fd`` walk covers
+    (netstatlib's and psutil's owner lookup, ``ss -p``), whatever the namespace."""
+    processes = fds = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds += len(os.listdir(f"/proc/{entry.name}/fd"))
+        except OSError:  # gone, or a kernel thread's fd folder we may not read
+            continue
+        processes += 1
+    return {"processes": processes, "fds": fds}
+
+
 def host_side(pid: int, repeat: int, deadline: float) -> dict[str, Any]:
-    """Time ``connections("tcp", backend=LinuxProcfs(pid=P))`` from outside the namespace."""
+    """Time ``connections("tcp", backend=LinuxProcfs(pid=P))`` from outside the namespace,
+    with each engine (netlink enters the namespace from a short-lived thread)."""
     import netstatlib
     from netstatlib.backends import LinuxProcfs
 
-    backend = LinuxProcfs(pid=pid)
-    variants = {
-        "nsl_proc_pid": lambda: netstatlib.connections("tcp", processes=True, backend=backend),
-        "nsl_noproc_pid": lambda: netstatlib.connections("tcp", processes=False, backend=backend),
-    }
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    rows = {name: len(function()) for name, function in variants.items()}  # warm-up
-    for _ in range(repeat):
-        started = time.time()
-        for name, function in variants.items():
-            gc.collect()
-            t0 = time.perf_counter()
-            function()
-            samples[name].append(time.perf_counter() - t0)
-        round_seconds = time.time() - started
-        enough = len(samples["nsl_proc_pid"]) >= 3
-        if deadline and enough and time.time() + round_seconds > deadline:
-            break  # the next round could outlive the oldest TIME_WAIT entries
-    return {
-        "rows": rows,
-        **{name: {"median": statistics.median(v), "samples": v} for name, v in samples.items()},
-    }
+    engine = LinuxProcfs(pid=pid).engine
+    variants: dict[str, Callable[[], object]] = {}
+    for name, processes in (("tcp_noproc", False), ("tcp_proc", True)):
+        variants[f"{name}.netlink"] = lambda processes=processes: netstatlib.connections(
+            "tcp", processes=processes, backend=LinuxProcfs(pid=pid)
+        )
+        variants[f"{name}.procfs"] = lambda processes=processes: netstatlib.connections(
+            "tcp", processes=processes, backend=LinuxProcfs(pid=pid, engine="procfs")
+        )
+    rows = {name: len(function()) for name, function in variants.items()}  # type: ignore[arg-type]
+    timings = time_rounds(variants, repeat, Budget(deadline), warmup=False)
+    return {"engine": engine, "rows": rows, **timings}
 
 
 def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
     name = f"nslbench-{os.getpid()}-{scenario.label}"
     namespace = Namespace(name, args.python)
     runner: subprocess.Popen[str] | None = None
-    result: dict[str, Any] = {"scenario": scenario.label, "kind": scenario.kind}
+    result: dict[str, Any] = {
+        "scenario": scenario.label,
+        "kind": scenario.kind,
+        "loadavg_start": os.getloadavg(),
+    }
     try:
         namespace.create()
         print(f"[{scenario.label}] building in netns {name} ...", file=sys.stderr, flush=True)
@@ -210,12 +273,13 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]
         namespace.start_workers(scenario)
         built = time.time()
         result["build_seconds"] = built - build_started
-        result["workers"] = scenario.worker_plan()
+        result["workers"] = [" ".join(arguments) for arguments in scenario.worker_arguments()]
         deadline = 0.0
         if scenario.kind == "time-wait":
             deadline = build_started + TIME_WAIT_LIFETIME - TIME_WAIT_MARGIN
         pid = namespace.workers[0].pid
-        result["rows_built"] = count_rows(pid)
+        result["rows_built"] = count_rows(pid, scenario.table)
+        result["host_processes"] = host_processes()
         print(
             f"[{scenario.label}] built {result['rows_built']['total']} rows in "
             f"{result['build_seconds']:.1f}s; measuring ...",
@@ -223,12 +287,14 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]
             flush=True,
         )
         argv = namespace.exec_argv(
-            args.python, str(RUNNER), "--repeat", str(args.repeat),
+            args.python, str(RUNNER), "--kind", scenario.kind, "--repeat", str(args.repeat),
             "--deadline", str(deadline), "--python", args.python,
             "--pycache-prefix", args.pycache_prefix,
         )  # fmt: skip
         if scenario.kind == "established":
             argv.append("--memory")
+            if scenario.rows > SS_TANP_MAX_ROWS:
+                argv += ["--skip", "ss_tanp"]
         runner = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         out, err = runner.communicate()
         if runner.returncode:
@@ -236,10 +302,11 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]
         result["runner"] = json.loads(out)
         if result["runner"]["netns_inode"] != os.stat(f"/proc/{pid}/ns/net").st_ino:
             raise RuntimeError("the runner did not run in the workers' network namespace")
-        if not deadline or time.time() + 5 < deadline:
+        if scenario.kind != "unix" and (not deadline or time.time() + 10 < deadline):
             result["host_side"] = host_side(pid, args.repeat, deadline)
-        result["rows_end"] = count_rows(pid)
+        result["rows_end"] = count_rows(pid, scenario.table)
         result["measure_seconds"] = time.time() - built
+        result["loadavg_end"] = os.getloadavg()
         return result
     finally:
         if runner is not None and runner.poll() is None:
@@ -277,80 +344,249 @@ def machine() -> dict[str, Any]:
         "netstatlib_commit": git_commit(),
         "ss": run(["ss", "-V"]).stdout.strip(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "loadavg": os.getloadavg(),
     }
 
 
 def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.2f} ms" if seconds < 0.01 else f"{seconds * 1000:.1f} ms"
 
 
-def _median(section: dict[str, Any], name: str) -> float | None:
-    entry = section.get(name)
-    return entry["median"] if entry else None
+def _median(result: dict[str, Any], section: str, name: str, clock: str = "wall") -> float | None:
+    """The median of one measurement: ``section`` is inprocess, process or host_side;
+    ``clock`` is ``wall`` (elapsed) or ``cpu`` (CPU time of the caller or the command)."""
+    if section == "host_side":
+        entries = result.get("host_side") or {}
+    elif section == "inprocess":
+        entries = result["runner"]["inprocess"]["timings"]
+    else:
+        entries = result["runner"]["process"]
+    entry = entries.get(name)
+    if not entry:
+        return None
+    return entry["median"] if clock == "wall" else entry["cpu_median"]
 
 
-def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Ratios and PASS/MISS for one scenario."""
-    inproc = result["runner"]["inprocess"]["timings"]
-    proc = result["runner"]["process"]
-    out: dict[str, dict[str, Any]] = {}
-    ratio = _median(inproc, "psutil") / _median(inproc, "nsl_proc")
-    out["psutil_vs_nsl"] = {"value": ratio, "text": f"{ratio:.2f}x faster", "ok": ratio >= 1.7}
-    ratio = _median(proc, "ss_tanp") / _median(proc, "nsl_proc")
-    text = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
-    out["sstanp_vs_nsl"] = {"value": ratio, "text": text, "ok": ratio > 1.0}
-    ratio = _median(proc, "nsl_noproc") / _median(proc, "ss_tan")
-    out["nsl_vs_sstan"] = {"value": ratio, "text": f"{ratio:.2f}x the time", "ok": ratio <= 2.0}
+def details_cost(result: dict[str, Any], clock: str = "wall") -> float | None:
+    """Extra seconds per row of ``details=True``: the median over rounds of the paired
+    difference (the two calls of a round ran back to back)."""
+    timings = result["runner"]["inprocess"]["timings"]
+    with_details = timings.get("tcp_details.netlink")
+    without = timings.get("tcp_noproc.netlink")
+    rows = result["runner"]["inprocess"]["rows"].get("tcp_details.netlink")
+    if not with_details or not without or not rows:
+        return None
+    key = "samples" if clock == "wall" else "cpu_samples"
+    pairs = zip(with_details[key], without[key], strict=True)
+    return statistics.median([a - b for a, b in pairs]) / rows
+
+
+def _target(
+    value: float | None, text: Callable[[float], str], ok: Callable[[float], bool]
+) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"value": value, "text": text(value), "ok": ok(value)}
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a / b
+
+
+def _faster(ratio: float) -> str:
+    return f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+
+
+def _the_time(ratio: float) -> str:
+    return f"{ratio:.2f}x the time"
+
+
+def targets(result: dict[str, Any], clock: str = "wall") -> dict[str, dict[str, Any]]:
+    """The figure and PASS/MISS of each target this scenario measures, on the wall-clock
+    medians (what the targets are about) or on the CPU-time medians (``clock="cpu"``:
+    what the figure would be on an idle machine, roughly)."""
+
+    def median(section: str, name: str) -> float | None:
+        return _median(result, section, name, clock)
+
+    def speedup(section: str, name: str, reference: str) -> float | None:
+        return _ratio(median(section, reference), median(section, name))
+
+    found = {
+        "tcp_noproc_speedup": _target(
+            speedup("inprocess", "tcp_noproc.netlink", "tcp_noproc.procfs"),
+            _faster, lambda v: v >= 2,
+        ),
+        "tcp_noproc_vs_ss": _target(
+            _ratio(median("process", "tcp_noproc.netlink"), median("process", "ss_tan")),
+            _the_time, lambda v: v <= 1.6,
+        ),
+        "tcp_proc_vs_psutil": _target(
+            speedup("inprocess", "tcp_proc.netlink", "psutil_tcp"), _faster, lambda v: v >= 3
+        ),
+        "listening_ms": _target(
+            median("inprocess", "listening_noproc.netlink"), _ms, lambda v: v <= 0.005
+        ),
+        "listening_vs_ss": _target(
+            speedup("process", "listening_proc.netlink", "ss_tlnp"), _faster, lambda v: v >= 2
+        ),
+        "dport_ms": _target(median("inprocess", "dport443.netlink"), _ms, lambda v: v <= 0.060),
+        "unix_speedup": _target(
+            speedup("inprocess", "unix_noproc.netlink", "unix_noproc.procfs"),
+            _faster, lambda v: v >= 3,
+        ),
+        "unix_vs_ss": _target(
+            _ratio(median("process", "unix_noproc.netlink"), median("process", "ss_xan")),
+            _the_time, lambda v: v <= 1.5,
+        ),
+        "details_us": _target(
+            details_cost(result, clock), lambda v: f"{v * 1e6:.2f} µs", lambda v: v <= 2e-6
+        ),
+    }  # fmt: skip
     memory = result["runner"].get("memory")
-    if memory and memory["bytes_per_row"] is not None:
-        value = memory["bytes_per_row"]
-        out["bytes_per_row"] = {"value": value, "text": f"{value:.0f} B", "ok": value <= 500}
-    return out
+    if memory and clock == "wall":
+        found["bytes_per_row"] = _target(
+            memory["netlink"]["bytes_per_row"], lambda v: f"{v:.0f} B", lambda v: v <= 300
+        )
+    return {key: entry for key, entry in found.items() if entry is not None}
 
 
-def _mark(entry: dict[str, Any] | None) -> str:
+def _mark(entry: dict[str, Any] | None, cpu: dict[str, Any] | None = None) -> str:
     if entry is None:
         return "n/a"
-    return f"{entry['text']} {'PASS' if entry['ok'] else 'MISS'}"
+    text = f"{entry['text']} {'PASS' if entry['ok'] else 'MISS'}"
+    return text if cpu is None else f"{text} (CPU time: {cpu['text']})"
 
 
-def detail_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+# Rows of the side-by-side table: label, section, query (``<query>.netlink`` and
+# ``<query>.procfs`` in that section), and the reference measured beside it.
+SIDE_BY_SIDE = [
+    ("in-process: connections('tcp', processes=False)", "inprocess", "tcp_noproc", None),
+    ("in-process: connections('tcp', processes=False, details=True)", "inprocess",
+     "tcp_details", None),
+    ("in-process: connections('tcp')", "inprocess", "tcp_proc", "psutil_tcp"),
+    ("in-process: listening(processes=False)", "inprocess", "listening_noproc", None),
+    ("in-process: listening()", "inprocess", "listening_proc", None),
+    ("in-process: connections('tcp', where='dport = :443', processes=False)", "inprocess",
+     "dport443", None),
+    ("in-process: connections('unix', processes=False)", "inprocess", "unix_noproc", None),
+    ("in-process: connections('unix')", "inprocess", "unix_proc", "psutil_unix"),
+    ("host side: LinuxProcfs(pid=P), connections('tcp', processes=False)", "host_side",
+     "tcp_noproc", None),
+    ("host side: LinuxProcfs(pid=P), connections('tcp')", "host_side", "tcp_proc", None),
+    ("process: connections('tcp', processes=False)", "process", "tcp_noproc", "ss_tan"),
+    ("process: connections('tcp')", "process", "tcp_proc", "ss_tanp"),
+    ("process: listening()", "process", "listening_proc", "ss_tlnp"),
+    ("process: connections('unix', processes=False)", "process", "unix_noproc", "ss_xan"),
+]  # fmt: skip
+REFERENCES = {
+    "psutil_tcp": "psutil.net_connections('tcp')",
+    "psutil_unix": "psutil.net_connections('unix')",
+    "ss_tan": "ss -tan",
+    "ss_tanp": "ss -tanp",
+    "ss_tlnp": "ss -tlnp",
+    "ss_xan": "ss -xan",
+}
+COLUMNS = ("measurement", "netlink", "/proc text", "/proc ÷ netlink", "reference")
+
+
+def detail_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """The side-by-side table of one scenario: (measurement, netlink, /proc text,
+    /proc ÷ netlink, reference)."""
     run_ = result["runner"]
-    inproc = run_["inprocess"]["timings"]
-    proc = run_["process"]
     rows = [
         ("rows (built / runner start / runner end / scenario end)",
          f"{result['rows_built']['total']} / {run_['rows_before']['total']} / "
-         f"{run_['rows_after']['total']} / {result['rows_end']['total']}"),
-        ("in-process: netstatlib processes=True", _ms(_median(inproc, "nsl_proc"))),
-        ("in-process: netstatlib processes=False", _ms(_median(inproc, "nsl_noproc"))),
-        ("in-process: psutil.net_connections('tcp')", _ms(_median(inproc, "psutil"))),
-        ("in-process: netstatlib listening('tcp')", _ms(_median(inproc, "nsl_listening"))),
-        ("in-process: netstatlib dport = :22", _ms(_median(inproc, "nsl_dport22"))),
+         f"{run_['rows_after']['total']} / {result['rows_end']['total']}", "", "", ""),
     ]  # fmt: skip
-    host = result.get("host_side")
-    if host:
-        for name, label in (("nsl_proc_pid", "True"), ("nsl_noproc_pid", "False")):
-            rows.append(
-                (f"host side: LinuxProcfs(pid=P) processes={label}", _ms(host[name]["median"]))
-            )
-    rows += [
-        ("process: python -c netstatlib processes=False", _ms(_median(proc, "nsl_noproc"))),
-        ("process: python -c netstatlib processes=True", _ms(_median(proc, "nsl_proc"))),
-        ("process: ss -tan", _ms(_median(proc, "ss_tan"))),
-        ("process: ss -tanp", _ms(_median(proc, "ss_tanp"))),
-        ("process: python -c pass (context)", _ms(_median(proc, "python_pass"))),
-        ("process: python -c 'import netstatlib' (context)", _ms(_median(proc, "python_import"))),
-    ]  # fmt: skip
+    for label, section, name, reference in SIDE_BY_SIDE:
+        netlink = _median(result, section, f"{name}.netlink")
+        procfs = _median(result, section, f"{name}.procfs")
+        if netlink is None and procfs is None:
+            continue
+        ratio = _ratio(procfs, netlink)
+        other = _median(result, section, reference) if reference else None
+        rows.append(
+            (label, _ms(netlink), _ms(procfs), "" if ratio is None else f"{ratio:.2f}x",
+             "" if other is None else f"{REFERENCES[reference]}: {_ms(other)}")  # type: ignore[index]
+        )  # fmt: skip
+    cost = details_cost(result)
+    if cost is not None:
+        rows.append(("details=True: extra per TCP socket", f"{cost * 1e6:.2f} µs", "", "", ""))
+    kernel = run_.get("kernel_filter")
+    if kernel:
+        messages = kernel["kernel_messages"]
+        rows.append(
+            ("dport = :443: rows kept / socket messages from the kernel",
+             f"{kernel['rows']} / {'?' if messages is None else messages}", "", "", "")
+        )  # fmt: skip
+    rows.append(
+        ("process: python -c pass / 'import netstatlib' (context)",
+         f"{_ms(_median(result, 'process', 'python_pass'))} / "
+         f"{_ms(_median(result, 'process', 'python_import'))}", "", "", "")
+    )  # fmt: skip
     memory = run_.get("memory")
     if memory:
-        rows.append(
-            ("memory: bytes/Connection (tracemalloc; object walk)",
-             f"{memory['bytes_per_row']:.0f} B; {memory['walk_bytes_per_row']:.0f} B")
-        )  # fmt: skip
-    repeats = len(inproc["nsl_proc"]["samples"]), len(proc["nsl_proc"]["samples"])
-    rows.append(("repeats (in-process, process)", f"{repeats[0]}, {repeats[1]}"))
+        cells = [
+            f"{memory[engine]['bytes_per_row']:.0f} B; {memory[engine]['walk_bytes_per_row']:.0f} B"
+            for engine in ("netlink", "procfs")
+        ]
+        rows.append(("memory: bytes/Connection (tracemalloc; object walk)", *cells, "", ""))
+    timings = run_["inprocess"]["timings"]
+    repeats = (
+        len(next(iter(timings.values()))["samples"]),
+        len(run_["process"]["python_pass"]["samples"]),
+    )
+    rows.append(("repeats (in-process, process)", f"{repeats[0]}, {repeats[1]}", "", "", ""))
     return rows
+
+
+def scenario_notes(result: dict[str, Any]) -> list[str]:
+    """What makes a scenario's figures less than comparable: the table changed while the
+    runner measured (TIME_WAIT entries expired), or the two engines returned different
+    row counts for one query."""
+    notes = []
+    run_ = result["runner"]
+    notes += [
+        f"`{REFERENCES[name]}` is not timed above {SS_TANP_MAX_ROWS} sockets (see "
+        "benchmarks/README.md)"
+        for name in run_.get("skipped", ())
+    ]
+    before, after = run_["rows_before"]["total"], run_["rows_after"]["total"]
+    if before != after:
+        notes.append(
+            f"the table changed while measuring ({before} rows at the start, {after} at the "
+            "end): figures after the change are not comparable"
+        )
+    host_rows = (result.get("host_side") or {}).get("rows") or {}
+    for section, rows in (("in-process", run_["inprocess"]["rows"]), ("host side", host_rows)):
+        for name, count in rows.items():
+            other = rows.get(name.replace(".netlink", ".procfs"))
+            if name.endswith(".netlink") and other is not None and other != count:
+                query = name.removesuffix(".netlink")
+                notes.append(f"{section} {query}: netlink {count} rows, /proc text {other}")
+    return notes
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
+def target_table(results: dict[str, Any]) -> list[tuple[str, ...]]:
+    labels = [result["scenario"] for result in results["scenarios"]]
+    marks = {result["scenario"]: targets(result) for result in results["scenarios"]}
+    cpu = {result["scenario"]: targets(result, "cpu") for result in results["scenarios"]}
+    table: list[tuple[str, ...]] = [("target", *labels)]
+    for key, text in TARGETS.items():
+        if any(key in marks[label] for label in labels):
+            cells = (_mark(marks[label].get(key), cpu[label].get(key)) for label in labels)
+            table.append((text, *cells))
+    imports = results["import_check"]
+    table.append(("fresh `import netstatlib` does not import psutil", *([imports] * len(labels))))
+    return table
 
 
 def report(results: dict[str, Any]) -> str:
@@ -358,55 +594,60 @@ def report(results: dict[str, Any]) -> str:
     info = results["machine"]
     lines.append(
         f"{info['cpu_model']}, {info['cores']} cores, kernel {info['kernel']}, "
-        f"Python {info['python']}, psutil {info['psutil']}, {info['ss']}, {info['date']}"
+        f"Python {info['python']}, psutil {info['psutil']}, {info['ss']}, {info['date']}, "
+        f"load average at start {info['loadavg'][0]:.2f}"
     )
     paths = {result["runner"]["netstatlib_path"] for result in results["scenarios"]}
     lines.append(f"netstatlib {info['netstatlib_commit']} from {', '.join(sorted(paths))}")
     for result in results["scenarios"]:
         lines.append("")
-        lines.append(f"== {result['scenario']} (median of the repeats) ==")
-        detail = detail_rows(result)
-        width = max(len(name) for name, _ in detail)
-        lines += [f"  {name.ljust(width)}  {value}" for name, value in detail]
+        host = result["host_processes"]
+        lines.append(
+            f"== {result['scenario']} (median of the repeats; load average "
+            f"{result['loadavg_start'][0]:.2f} -> {result['loadavg_end'][0]:.2f}; the host "
+            f"had {host['processes']} processes holding {host['fds']} fds) =="
+        )
+        lines += ["  " + line for line in _aligned([COLUMNS, *detail_rows(result)])]
+        lines += [f"  note: {text}" for text in scenario_notes(result)]
     lines.append("")
     lines.append("== targets ==")
-    labels = [result["scenario"] for result in results["scenarios"]]
-    marks = {result["scenario"]: targets(result) for result in results["scenarios"]}
-    header = ["target", *labels]
-    body = [
-        [text, *(_mark(marks[label].get(key)) for label in labels)] for key, text in TARGETS.items()
-    ]
-    imports = results["import_check"]
-    body.append(["fresh `import netstatlib` does not import psutil", *([imports] * len(labels))])
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    for row in [header, *body]:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    lines += _aligned(target_table(results))
+    lines.append("")
+    lines.append(f"run took {results['seconds']:.0f} s")
     return "\n".join(lines)
+
+
+def _markdown_table(rows: list[tuple[str, ...]]) -> list[str]:
+    out = ["| " + " | ".join(rows[0]) + " |", "|---" * len(rows[0]) + "|"]
+    out += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+    return out
 
 
 def markdown(results: dict[str, Any]) -> str:
     """The same figures as Markdown tables (for docs/performance.md)."""
-    labels = [result["scenario"] for result in results["scenarios"]]
-    details = {result["scenario"]: dict(detail_rows(result)) for result in results["scenarios"]}
-    names = list(next(iter(details.values())))
-    for detail in details.values():
-        names += [name for name in detail if name not in names]
-    out = ["| measurement | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
-    for name in names:
-        cells = [details[label].get(name, "-") for label in labels]
-        out.append(f"| {name} | " + " | ".join(cells) + " |")
-    marks = {result["scenario"]: targets(result) for result in results["scenarios"]}
-    out += ["", "| target | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
-    for key, text in TARGETS.items():
-        cells = [_mark(marks[label].get(key)) for label in labels]
-        out.append(f"| {text} | " + " | ".join(cells) + " |")
+    out: list[str] = []
+    for result in results["scenarios"]:
+        out += [f"### {result['scenario']}", ""]
+        out += _markdown_table([COLUMNS, *detail_rows(result)])
+        host = result["host_processes"]
+        out += [
+            "",
+            f"Load average {result['loadavg_start'][0]:.2f} at the start, "
+            f"{result['loadavg_end'][0]:.2f} at the end; {host['processes']} processes on "
+            f"the host held {host['fds']} fds.",
+            *(f"Note: {text}." for text in scenario_notes(result)),
+            "",
+        ]
+    out += ["### Targets", ""]
+    out += _markdown_table(target_table(results))
     return "\n".join(out) + "\n"
 
 
 def parse_sizes(text: str) -> list[int]:
     sizes = [int(part) for part in text.split(",") if part.strip()]
-    if any(size < 2 or size % 2 for size in sizes):
-        raise argparse.ArgumentTypeError("sizes must be even numbers >= 2")
+    least = 2 * HTTPS_CONNS + 2
+    if any(size < least or size % 2 for size in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be even numbers >= {least}")
     return sizes
 
 
@@ -414,11 +655,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=parse_sizes, default=[1000, 10000, 100000],
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 10k sockets of each kind, 3 repeats")  # fmt: skip
+    parser.add_argument("--sizes", type=parse_sizes,
                         help="ESTABLISHED row counts (default 1000,10000,100000)")  # fmt: skip
-    parser.add_argument("--time-wait", type=int, default=100000,
+    parser.add_argument("--unix", type=int,
+                        help="UNIX socket count, even, 0 to skip (default 100000)")  # fmt: skip
+    parser.add_argument("--time-wait", type=int,
                         help="TIME_WAIT row count, 0 to skip (default 100000)")  # fmt: skip
-    parser.add_argument("--repeat", type=int, default=5, help="repeats per measurement")
+    parser.add_argument("--repeat", type=int, help="repeats per measurement (default 5)")
     parser.add_argument("--json", type=Path, help="write every figure and sample here")
     parser.add_argument("--markdown", type=Path, help="write the tables as Markdown here")
     parser.add_argument("--python", default=sys.executable, help="interpreter to measure")
@@ -430,6 +675,9 @@ def main() -> int:
         "PYTHONDONTWRITEBYTECODE is set)",
     )
     args = parser.parse_args()
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     if os.geteuid() != 0:
         parser.error("run as root: it creates network namespaces")
     for tool in ("ip", "ss", "sysctl"):
@@ -437,11 +685,16 @@ def main() -> int:
             parser.error(f"{tool} is not installed")
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
+    if args.unix < 0 or args.unix % 2:
+        parser.error("--unix must be an even number (0 skips it)")
 
     signal.signal(signal.SIGTERM, _on_sigterm)
     scenarios = [Scenario("established", size) for size in args.sizes]
+    if args.unix:
+        scenarios.append(Scenario("unix", args.unix))
     if args.time_wait:
         scenarios.append(Scenario("time-wait", args.time_wait))
+    started = time.time()
     results: dict[str, Any] = {
         "machine": machine(),
         "repeat": args.repeat,
@@ -458,12 +711,15 @@ def main() -> int:
         return 130
     if not results["scenarios"]:
         return 1
+    results["seconds"] = time.time() - started
     if git_commit() != results["machine"]["netstatlib_commit"]:
         print("warning: the checkout changed during the run", file=sys.stderr)
         results["machine"]["netstatlib_commit"] += f" -> {git_commit()} (changed during the run)"
     checks = [result["runner"]["import_check"] for result in results["scenarios"]]
     results["import_check"] = "PASS" if all(check["ok"] for check in checks) else "MISS"
-    results["targets"] = {r["scenario"]: targets(r) for r in results["scenarios"]}
+    results["targets"] = {
+        r["scenario"]: {"wall": targets(r), "cpu": targets(r, "cpu")} for r in results["scenarios"]
+    }
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

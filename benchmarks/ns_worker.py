@@ -1,14 +1,18 @@
 """Socket builder for bench_connections.py; runs inside the benchmark namespace.
 
-Started by the benchmark as ``ip netns exec NS python ns_worker.py ...``. It opens a
-listener, makes ``--conns`` loopback connections to it and then:
+Started by the benchmark as ``ip netns exec NS python ns_worker.py ...``. In the TCP
+modes it opens a listener, makes ``--conns`` loopback connections to it and then:
 
 * ``--mode established``: keeps both ends open (2 fds and 2 ESTABLISHED rows per
-  connection) and closes the listener, so ``/proc/net/tcp`` gets exactly 2 rows per
-  connection from this worker;
+  connection) and closes the listener (unless ``--keep-listener``), so
+  ``/proc/net/tcp`` gets exactly 2 rows per connection from this worker (plus the
+  LISTEN row);
 * ``--mode time-wait``: closes the connecting end first, then the accepted end, so the
   connecting end goes through FIN_WAIT to TIME_WAIT (1 row per connection, no fd kept)
   and the accepted end through CLOSE_WAIT and LAST_ACK to gone.
+
+``--mode unix`` makes ``--conns`` UNIX stream socket pairs instead (``socketpair()``:
+2 fds and 2 connected, unnamed rows of ``/proc/net/unix`` per pair) and keeps them.
 
 It prints ``READY <connections>`` on stdout and then waits until stdin is closed (or the
 benchmark dies: PR_SET_PDEATHSIG), holding its sockets. Only the standard library is used.
@@ -44,13 +48,25 @@ def _connect(source: str, target: tuple[str, int]) -> socket.socket:
     return client
 
 
-def build(mode: str, conns: int, listen: str, port: int, sources: list[str], batch: int) -> list:
+def build(
+    mode: str,
+    conns: int,
+    listen: str,
+    port: int,
+    sources: list[str],
+    batch: int,
+    keep_listener: bool,
+) -> list:
     """Make the connections; return the sockets that must stay open."""
+    kept: list[socket.socket] = []
+    if mode == "unix":
+        for _ in range(conns):
+            kept.extend(socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
+        return kept
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind((listen, port))
     server.listen(65535)
-    kept: list[socket.socket] = []
     made = 0
     # Loopback connect() completes the handshake without accept(): connect a batch that
     # fits in the accept queue, then accept it. No SYN is ever dropped, so no 1 s retry.
@@ -69,22 +85,34 @@ def build(mode: str, conns: int, listen: str, port: int, sources: list[str], bat
             for peer in accepted:
                 peer.close()
         made += count
-    server.close()
+    if keep_listener:
+        kept.append(server)
+    else:
+        server.close()
     return kept
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mode", choices=("established", "time-wait"), required=True)
+    parser.add_argument("--mode", choices=("established", "time-wait", "unix"), required=True)
     parser.add_argument("--conns", type=int, required=True)
     parser.add_argument("--listen", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--sources", required=True, help="comma-separated source addresses")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--sources", default="", help="comma-separated source addresses")
+    parser.add_argument("--keep-listener", action="store_true", help="keep the LISTEN socket")
     parser.add_argument("--batch", type=int, default=2048)
     args = parser.parse_args()
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the benchmark decides when we stop
-    kept = build(args.mode, args.conns, args.listen, args.port, args.sources.split(","), args.batch)
+    kept = build(
+        args.mode,
+        args.conns,
+        args.listen,
+        args.port,
+        args.sources.split(","),
+        args.batch,
+        args.keep_listener,
+    )
     sys.stdout.write(f"READY {args.conns}\n")
     sys.stdout.flush()
     sys.stdin.read()  # returns at EOF: the benchmark closed our stdin or died
