@@ -406,18 +406,6 @@ class DiagDump:
         else:
             raise self._bad(f"unexpected netlink message type {kind}", offset)
 
-    def _attributes(self, data: Any, start: int, end: int) -> dict[int, bytes]:
-        found: dict[int, bytes] = {}
-        unpack = self._structs["attribute"].unpack_from
-        offset = start
-        while offset + 4 <= end:
-            length, kind = unpack(data, offset)
-            if length < 4 or offset + length > end:
-                raise self._bad(f"attribute of length {length} runs past its message", offset)
-            found[kind & 0x3FFF] = bytes(data[offset + 4 : offset + length])
-            offset += (length + 3) & ~3
-        return found
-
     def _feed_inet(self, data: Any, end: int) -> None:
         # The hot loop of a dump: one unpack per message, caches for endpoints and
         # states, and records built as drafts (see ConnectionDraft in _model.py).
@@ -647,33 +635,12 @@ class DiagDump:
         result: SocketMemory = memory
         return result
 
-    def _unix_memory(self, raw: bytes | None, offset: int) -> SocketMemory | None:
-        if raw is None:
-            return None
-        if len(raw) < 36:
-            raise self._bad(f"socket memory of {len(raw)} bytes, not 36", offset)
-        return self._memory(raw, 0)
-
-    def _u32(self, raw: bytes | None, offset: int) -> int | None:
-        if raw is None:
-            return None
-        if len(raw) < 4:
-            raise self._bad(f"a 4-byte attribute of {len(raw)} bytes", offset)
-        value: int = self._structs["u32"].unpack_from(raw)[0]
-        return value
-
-    def _u64(self, raw: bytes | None, offset: int) -> int | None:
-        if raw is None:
-            return None
-        if len(raw) < 8:
-            raise self._bad(f"an 8-byte attribute of {len(raw)} bytes", offset)
-        value: int = self._structs["u64"].unpack_from(raw)[0]
-        return value
-
     def _feed_unix(self, data: Any, end: int) -> None:
         structs = self._structs
         unpack_message = structs["unix"].unpack_from
-        unpack_two = structs["two_u32"].unpack
+        unpack_attribute = structs["attribute"].unpack_from
+        unpack_two = structs["two_u32"].unpack_from
+        unpack_u32 = structs["u32"].unpack_from
         states = self._states
         details = self.details
         rows: list[Any] = self.rows
@@ -700,13 +667,38 @@ class DiagDump:
                 self.interrupted = True
             if family_number != _AF_UNIX:
                 raise self._bad(f"a UNIX socket of address family {family_number}", offset)
-            attributes = self._attributes(data, offset + _UNIX_SIZE, offset + length)
-            name = attributes.get(_UNIX_DIAG_NAME)
-            queues = attributes.get(_UNIX_DIAG_RQLEN)
-            if queues is not None and len(queues) >= 8:
-                recv_queue, send_queue = unpack_two(queues[:8])
-            else:
-                recv_queue = send_queue = None
+            # The attributes, read in place: the name, the queues, the owner and, for
+            # details, where the peer and the memory are.
+            name = None
+            recv_queue = send_queue = uid = None
+            peer_at = memory_at = -1
+            start = offset + _UNIX_SIZE
+            stop = offset + length
+            while start + 4 <= stop:
+                size, attribute = unpack_attribute(data, start)
+                if size < 4 or start + size > stop:
+                    raise self._bad(f"attribute of length {size} runs past its message", start)
+                attribute &= 0x3FFF
+                if attribute == _UNIX_DIAG_NAME:
+                    name = bytes(data[start + 4 : start + size])
+                elif attribute == _UNIX_DIAG_RQLEN:
+                    if size >= 12:
+                        recv_queue, send_queue = unpack_two(data, start + 4)
+                    else:
+                        recv_queue = send_queue = None
+                elif attribute == _UNIX_DIAG_UID:
+                    if size < 8:
+                        raise self._bad(f"a 4-byte attribute of {size - 4} bytes", offset)
+                    (uid,) = unpack_u32(data, start + 4)
+                elif attribute == _UNIX_DIAG_PEER:
+                    if size < 8:
+                        raise self._bad(f"a 4-byte attribute of {size - 4} bytes", offset)
+                    peer_at = start + 4
+                elif attribute == _UNIX_DIAG_MEMINFO:
+                    if size < 40:
+                        raise self._bad(f"socket memory of {size - 4} bytes, not 36", offset)
+                    memory_at = start + 4
+                start += (size + 3) & ~3
             listener = state_number == _TCP_LISTEN
             socket_type = kinds.get(type_number, socket.SOCK_RAW)
             if socket_type is socket.SOCK_RAW:
@@ -724,7 +716,7 @@ class DiagDump:
             row.state = state
             row.pids = None
             row.process = None
-            row.uid = self._u32(attributes.get(_UNIX_DIAG_UID), offset)
+            row.uid = uid
             row.inode = inode or None
             row.recv_queue = recv_queue
             # As for TCP: a listener's wqueue is its backlog limit, not a send queue.
@@ -739,8 +731,8 @@ class DiagDump:
             row.cookie = None if c0 == _NO_COOKIE_HALF and c1 == _NO_COOKIE_HALF else c0 | c1 << 32
             row.details = (
                 SocketDetails(
-                    memory=self._unix_memory(attributes.get(_UNIX_DIAG_MEMINFO), offset),
-                    peer_inode=self._u32(attributes.get(_UNIX_DIAG_PEER), offset) or None,
+                    memory=self._memory(data, memory_at) if memory_at >= 0 else None,
+                    peer_inode=unpack_u32(data, peer_at)[0] or None if peer_at >= 0 else None,
                     backlog=send_queue if listener else None,
                 )
                 if details
