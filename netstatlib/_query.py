@@ -126,8 +126,8 @@ def connections(
     which it returns true. With ``processes=False`` no process is looked up (faster;
     ``pids`` and ``process`` are ``None``). With ``details=True`` each record's
     :attr:`~Connection.details` holds what only the kernel's socket diagnostics give
-    (``tcp_info``, congestion algorithm, memory, timer, cgroup, UNIX peer), at about a
-    microsecond more per TCP socket; a backend that cannot give them raises
+    (``tcp_info``, congestion algorithm, memory, timer, cgroup, UNIX peer), which costs
+    several times the plain query (see the Performance page); a backend that cannot give them raises
     :class:`~netstatlib.UnsupportedError`. ``backend`` is a backend name or object.
     """
     return _socket_query(kind, where, processes, details, backend, listening=False)
