@@ -375,7 +375,7 @@ class DiagDump:
         return length, kind, flags
 
     def _not_a_socket(
-        self, data: Any, offset: int, end: int, length: int, kind: int, flags: int, size: int
+        self, data: Any, offset: int, end: int, length: int, kind: int, flags: int
     ) -> bool:
         """A message that is not a whole socket message: check it, handle a control
         message, and say whether the dump is done."""
@@ -456,7 +456,7 @@ class DiagDump:
             else:
                 length, kind, flags = self._header(data, offset, end)
             if kind < _NLMSG_MIN_TYPE or length < _INET_SIZE or offset + length > end:
-                if self._not_a_socket(data, offset, end, length, kind, flags, _INET_SIZE):
+                if self._not_a_socket(data, offset, end, length, kind, flags):
                     break
                 offset += (length + 3) & ~3
                 continue
@@ -659,7 +659,7 @@ class DiagDump:
             else:
                 length, kind, flags = self._header(data, offset, end)
             if kind < _NLMSG_MIN_TYPE or length < _UNIX_SIZE or offset + length > end:
-                if self._not_a_socket(data, offset, end, length, kind, flags, _UNIX_SIZE):
+                if self._not_a_socket(data, offset, end, length, kind, flags):
                     break
                 offset += (length + 3) & ~3
                 continue
