@@ -77,7 +77,6 @@ _UNIX_DIAG_RQLEN = 4
 _UNIX_DIAG_MEMINFO = 5
 _UNIX_DIAG_UID = 7
 
-_TCP_ESTABLISHED = 1
 _TCP_SYN_RECV = 3
 _TCP_TIME_WAIT = 6
 _TCP_CLOSE = 7
@@ -732,7 +731,7 @@ class DiagDump:
             row.details = (
                 SocketDetails(
                     memory=self._memory(data, memory_at) if memory_at >= 0 else None,
-                    peer_inode=unpack_u32(data, peer_at)[0] or None if peer_at >= 0 else None,
+                    peer_inode=(unpack_u32(data, peer_at)[0] or None) if peer_at >= 0 else None,
                     backlog=send_queue if listener else None,
                 )
                 if details
