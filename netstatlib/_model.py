@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import socket
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import netaddr
@@ -394,13 +394,23 @@ class SocketTimer:
     """Retransmissions (or keepalive probes) done so far."""
 
 
+class _Deferred:
+    """The base of :class:`SocketDetails`: one hidden slot that can hold, instead of the
+    fields, what decodes them when one is first read (see ``SocketDetails.__getattr__``)."""
+
+    __slots__ = ("_pending",)
+
+
 @attrs.frozen(kw_only=True, weakref_slot=False)
-class SocketDetails:
+class SocketDetails(_Deferred):
     """What only the kernel's socket diagnostics give about a socket, filled when a query
     asks for ``details=True`` (see :func:`~netstatlib.connections`).
 
     A field is ``None`` where it does not apply (``tcp_info`` of a UDP socket) or the
-    kernel did not send it.
+    kernel did not send it. The netlink engine keeps the kernel's bytes and decodes them
+    when a field is first read (all fields at once): a query for many sockets costs
+    little more with details than without, and reading them costs the same either way.
+    Nothing else is different: equality, hashing, ``repr`` and copies see the fields.
     """
 
     tcp_info: TcpInfo | None = None
@@ -419,6 +429,26 @@ class SocketDetails:
     backlog: int | None = None
     """TCP and UNIX listeners: the accept queue's limit (the ``listen()`` backlog,
     capped by ``net.core.somaxconn``), which ``ss`` shows as a listener's Send-Q."""
+
+    if not TYPE_CHECKING:  # for type checkers, reading a field is plain
+
+        def __getattr__(self, name):
+            # Python calls this only when a slot is empty: a builder left the fields
+            # unset and stored in ``_pending`` a tuple whose first item, called with the
+            # tuple, gives every field's value, in field order.
+            try:
+                pending = object.__getattribute__(self, "_pending")
+            except AttributeError:
+                # Not deferred, or decoded meanwhile by another thread (which sets every
+                # field before it clears ``_pending``): a second look settles it.
+                return object.__getattribute__(self, name)
+            for field, value in zip(_DETAIL_FIELDS, pending[0](pending), strict=True):
+                object.__setattr__(self, field, value)
+            object.__delattr__(self, "_pending")
+            return object.__getattribute__(self, name)
+
+
+_DETAIL_FIELDS = tuple(field.name for field in attrs.fields(SocketDetails))
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -592,7 +622,9 @@ def draft_class(record: type) -> Any:
     """An unfrozen twin of an attrs record class without a ``__weakref__`` slot, made at
     import for a builder that fills records in bulk (as :class:`ConnectionDraft`)."""
     names = tuple(field.name for field in attrs.fields(record))
-    twin = type(f"{record.__name__}Draft", (), {"__slots__": names, "__annotations__": {}})
+    # The twin shares the record's base (object, or the slotted _Deferred): same layout.
+    base: type = record.__base__ or object
+    twin = type(f"{record.__name__}Draft", (base,), {"__slots__": names, "__annotations__": {}})
     twin.__annotations__ = dict.fromkeys(names, "Any")
     _check_draft(twin, record)
     return twin

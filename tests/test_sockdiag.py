@@ -25,7 +25,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netstatlib import Connection, ParseError, Protocol, Table, TcpState
+from netstatlib import (
+    Connection,
+    ParseError,
+    Protocol,
+    SocketDetails,
+    SocketMemory,
+    Table,
+    TcpState,
+)
 from netstatlib.backends._netlink import state_mask
 from netstatlib.parsers.sockdiag import (
     NLM_F_DUMP_INTR,
@@ -214,14 +222,21 @@ KINDS.append(("unix", Protocol.UNIX))
 
 
 def _only_parse_errors(datagrams: list[bytes], kind: str, protocol: Protocol, details: bool):
-    """Feed the datagrams both ways; anything but a ParseError fails the test."""
+    """Feed the datagrams both ways; anything but a ParseError fails the test. Every
+    record the parser accepted must read whole: details are decoded when first read, so
+    reading them (``repr`` reads every field) must never raise."""
     dump = DiagDump(kind=kind, protocol=protocol, details=details)
     with contextlib.suppress(ParseError):
         for datagram in datagrams:
             if dump.feed(datagram):
                 break
+    for row in dump.rows:
+        repr(row)
+    rows: list[Any] = []
     with contextlib.suppress(ParseError):
-        parse_diag_dump(datagrams, kind=kind, protocol=protocol, details=details)
+        rows = parse_diag_dump(datagrams, kind=kind, protocol=protocol, details=details)
+    for row in rows:
+        repr(row)
 
 
 @PROFILE
@@ -740,3 +755,90 @@ def test_data_after_the_end_of_the_dump_is_a_parse_error() -> None:
 def test_a_dump_without_its_end_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="NLMSG_DONE"):
         parse_diag_dump([inet_message()], kind="inet", protocol=Protocol.TCP)
+
+
+def _with_attributes(message: bytes, *attributes: bytes) -> bytes:
+    """A socket message with attributes appended (its length fixed)."""
+    return nlmsg(20, message[16:] + b"".join(attributes))
+
+
+def parse_details(*messages: bytes) -> list[Connection]:
+    return parse_diag_dump(
+        [b"".join(messages) + done()], kind="inet", protocol=Protocol.TCP, details=True
+    )
+
+
+def test_details_are_read_from_the_attributes() -> None:
+    memory = rtattr(7, struct.pack("<9I", *range(1, 10)))
+    cgroup = rtattr(21, struct.pack("<Q", 77))
+    congestion = rtattr(4, b"cubic\0")
+    (row,) = parse_details(_with_attributes(inet_message(), memory, congestion, cgroup))
+    assert row.details == SocketDetails(
+        memory=SocketMemory(
+            rmem_alloc=1,
+            rcvbuf=2,
+            wmem_alloc=3,
+            sndbuf=4,
+            fwd_alloc=5,
+            wmem_queued=6,
+            optmem=7,
+            backlog=8,
+            drops=9,
+        ),
+        congestion="cubic",
+        cgroup_id=77,
+    )
+
+
+def test_a_message_laid_out_as_the_one_before_is_still_checked() -> None:
+    """Messages of one length and attribute layout are checked by their headers only:
+    one of the same length whose headers differ is walked and refused."""
+    memory = rtattr(7, bytes(36))
+    good = _with_attributes(inet_message(), memory, rtattr(21, struct.pack("<Q", 77)))
+    runs_past = struct.pack("<HH", 200, 21) + struct.pack("<Q", 77)
+    bad = _with_attributes(inet_message(), memory, runs_past)
+    assert len(good) == len(bad)
+    rows = parse_details(good, good)
+    assert [row.details.cgroup_id for row in rows if row.details] == [77, 77]
+    with pytest.raises(ParseError, match="runs past its message"):
+        parse_details(good, bad)
+
+
+@pytest.mark.parametrize(
+    ("kind", "size"), [(7, 32), (21, 4), (2, 100)], ids=["memory", "cgroup", "tcp_info"]
+)
+def test_details_attribute_too_short_for_what_it_holds(kind: int, size: int) -> None:
+    """Refused when the message is fed, not later when the details are read."""
+    with pytest.raises(ParseError, match=f"attribute {kind} of {size} bytes"):
+        parse_details(_with_attributes(inet_message(), rtattr(kind, bytes(size))))
+
+
+def _unix_with(*attributes: bytes, inode: int = 99) -> bytes:
+    return _with_attributes(unix_message(state=1, inode=inode), *attributes)
+
+
+def test_unix_messages_laid_out_alike_are_read_alike() -> None:
+    """Unnamed sockets' messages share one layout, read by one unpack once learnt; a
+    message of the same length laid out differently is still read attribute by
+    attribute."""
+    queues = rtattr(4, struct.pack("<II", 3, 7))
+    owner = rtattr(7, struct.pack("<I", 1000))
+    shutdown = rtattr(6, b"\0")
+    name = rtattr(0, b"/x\0\0")  # as long as the owner attribute
+    rows = parse_unix(
+        _unix_with(queues, owner, shutdown, inode=1),
+        _unix_with(queues, owner, shutdown, inode=2),
+        _unix_with(owner, queues, shutdown, inode=3),
+        _unix_with(owner, queues, shutdown, inode=4),
+        _unix_with(queues, name, shutdown, inode=5),
+        _unix_with(queues, rtattr(7, struct.pack("<I", 33)), shutdown, inode=6),
+    )
+    fields = [(row.inode, row.recv_queue, row.send_queue, row.uid, row.path) for row in rows]
+    assert fields == [
+        (1, 3, 7, 1000, None),
+        (2, 3, 7, 1000, None),
+        (3, 3, 7, 1000, None),
+        (4, 3, 7, 1000, None),
+        (5, 3, 7, None, "/x\0"),
+        (6, 3, 7, 33, None),
+    ]

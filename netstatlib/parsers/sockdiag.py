@@ -25,6 +25,7 @@ import struct
 from collections.abc import Iterable
 from typing import Any, Literal
 
+import attrs
 import netaddr
 
 from .._errors import ParseError, UsageError
@@ -240,7 +241,7 @@ def _full_tcp_info(order: str, byteorder: str) -> tuple[struct.Struct, Any]:
 _FULL_TCP_INFO = {"little": _full_tcp_info("<", "little"), "big": _full_tcp_info(">", "big")}
 
 
-def parse_tcp_info(data: bytes, *, byteorder: ByteOrder = "little") -> TcpInfo:
+def parse_tcp_info(data: bytes | bytearray, *, byteorder: ByteOrder = "little") -> TcpInfo:
     """A :class:`~netstatlib.TcpInfo` from the bytes of a ``struct tcp_info`` (the
     ``INET_DIAG_INFO`` attribute, or ``getsockopt(TCP_INFO)``), of any kernel's length.
 
@@ -341,7 +342,19 @@ class DiagDump:
         # Per-dump caches: a large table repeats addresses, endpoints and states.
         self._endpoints: dict[int, dict[tuple[bytes, bytes], Endpoint]] = {4: {}, 6: {}}
         self._addresses: dict[int, dict[bytes, netaddr.IPAddress]] = {4: {}, 6: {}}
-        self._congestion: dict[bytes, str | None] = {}
+        # details=True: what decoding a socket's details later needs (no reference to
+        # the dump itself), the attribute layouts seen, and the least each attribute
+        # read holds.
+        self._context: tuple[ByteOrder, bool, dict[bytes, str | None]] = (
+            byteorder,
+            protocol is Protocol.TCP,
+            {},
+        )
+        self._layouts: dict[int, tuple[struct.Struct, tuple[int, ...]]] = {}
+        self._unix_layouts: dict[int, tuple[Any, tuple[int, ...], bool, Any]] = {}
+        self._minimum = {_INET_DIAG_SKMEMINFO: 36, _INET_DIAG_CGROUP_ID: 8}
+        if protocol is Protocol.TCP:
+            self._minimum[_INET_DIAG_INFO] = _TCP_INFO_MINIMUM
         datagram = protocol is not Protocol.TCP
         self._states: list[tuple[TcpState | None, str | None]] = [
             _unix_state(number) if kind == "unix" else _state(number, datagram)
@@ -355,6 +368,8 @@ class DiagDump:
             raise UsageError(f"size {size} outside a datagram of {len(data)} bytes")
         if self.done:
             raise ParseError("data after the end of the dump", source=self.source)
+        if isinstance(data, memoryview):  # records keep copies, never views of a buffer
+            data = data.tobytes()
         if self.kind == "inet":
             self._feed_inet(data, end)
         else:
@@ -416,17 +431,27 @@ class DiagDump:
         listen_state = _TCP_LISTEN if protocol is Protocol.TCP else -1
         is_raw = protocol is Protocol.RAW
         details = self.details
+        layouts = self._layouts
+        context = self._context
+        decode_details = _decode_inet_details
+        details_draft = _DETAILS_DRAFT
         rows: list[Any] = self.rows  # drafts sealed into Connections
         append = rows.append
         new = object.__new__
         draft = ConnectionDraft
         sealed = Connection
-        new_endpoint = self._endpoint
+        endpoint_draft: Any = EndpointDraft
+        endpoint_class = Endpoint
+        new_address = self._address
+        from_bytes = int.from_bytes
         unspecified = bytes(16)
         no_port = bytes(2)
-        families: dict[int, tuple[socket.AddressFamily, Literal[4, 6], dict[Any, Endpoint]]] = {
-            2: (_AF_INET, 4, self._endpoints[4]),
-            10: (_AF_INET6, 6, self._endpoints[6]),
+        families: dict[
+            int,
+            tuple[socket.AddressFamily, Literal[4, 6], dict[Any, Any], dict[bytes, Any]],
+        ] = {
+            2: (_AF_INET, 4, self._endpoints[4], self._addresses[4]),
+            10: (_AF_INET6, 6, self._endpoints[6], self._addresses[6]),
         }
         interrupted = False
         offset = 0
@@ -462,20 +487,35 @@ class DiagDump:
             if flags & NLM_F_DUMP_INTR:
                 interrupted = True
             try:
-                family, version, cache = families[family_number]
+                family, version, cache, addresses = families[family_number]
             except KeyError:
                 raise self._bad(f"a socket of address family {family_number}", offset) from None
+            # Endpoints (and their addresses) are shared by every row that has them.
             key = (src, sport)
             local = cache.get(key)
             if local is None:
-                local = new_endpoint(version, key)
+                local = cache[key] = new(endpoint_draft)
+                address = addresses.get(src)
+                if address is None:  # not 'or': 0.0.0.0 is false
+                    address = new_address(version, src)
+                local.address = address
+                local.port = from_bytes(sport, "big")
+                local.zone = None
+                local.__class__ = endpoint_class
             if dport == no_port and dst == unspecified:
                 remote = None
             else:
                 key = (dst, dport)
                 remote = cache.get(key)
                 if remote is None:
-                    remote = new_endpoint(version, key)
+                    remote = cache[key] = new(endpoint_draft)
+                    address = addresses.get(dst)
+                    if address is None:  # not 'or': 0.0.0.0 is false
+                        address = new_address(version, dst)
+                    remote.address = address
+                    remote.port = from_bytes(dport, "big")
+                    remote.zone = None
+                    remote.__class__ = endpoint_class
             state, state_text = states[state_number]
             if not inode:
                 # A TIME_WAIT or SYN_RECV entry is not a socket (no inode) and has no
@@ -507,19 +547,27 @@ class DiagDump:
             row.remote_name = None
             row.components = None
             row.cookie = None if cookie == _NO_COOKIE else cookie
-            row.details = (
-                self._inet_details(
-                    data,
-                    offset,
-                    length,
+            if details:
+                # Checked now, decoded when first read (SocketDetails.__getattr__): the
+                # message's attributes are copied, _decode_inet_details reads the copy.
+                start = offset + _INET_SIZE
+                layout = layouts.get(length)
+                if layout is None or layout[0].unpack_from(data, start) != layout[1]:
+                    self._check_attributes(data, start, offset + length)
+                deferred = new(details_draft)
+                deferred._pending = (
+                    decode_details,
+                    data[start : offset + length],
                     timer,
                     expires,
                     retrans,
                     wqueue if state_number == listen_state else None,
+                    context,
                 )
-                if details
-                else None
-            )
+                deferred.__class__ = SocketDetails
+                row.details = deferred
+            else:
+                row.details = None
             row.__class__ = sealed  # type: ignore[assignment]
             append(row)
             count += 1
@@ -528,111 +576,85 @@ class DiagDump:
         if interrupted:
             self.interrupted = True
 
-    def _endpoint(self, version: Literal[4, 6], key: tuple[bytes, bytes]) -> Endpoint:
-        address, port = key
-        addresses = self._addresses[version]
-        raw = address[:4] if version == 4 else address
-        ip = addresses.get(raw)
-        if ip is None:
-            ip = addresses[raw] = netaddr.IPAddress(int.from_bytes(raw, "big"), version)
-        endpoint: Any = object.__new__(EndpointDraft)
-        endpoint.address = ip
-        endpoint.port = int.from_bytes(port, "big")
-        endpoint.zone = None
-        endpoint.__class__ = Endpoint
-        self._endpoints[version][key] = endpoint
-        result: Endpoint = endpoint
-        return result
+    def _address(self, version: Literal[4, 6], raw: bytes) -> netaddr.IPAddress:
+        """The address of a message's 16 address bytes (IPv4: the first 4), kept for
+        every later row with the same bytes."""
+        value = int.from_bytes(raw[:4] if version == 4 else raw, "big")
+        address = self._addresses[version][raw] = netaddr.IPAddress(value, version)
+        return address
 
-    def _inet_details(
-        self,
-        data: Any,
-        offset: int,
-        length: int,
-        timer: int,
-        expires: int,
-        retrans: int,
-        backlog: int | None,
-    ) -> SocketDetails:
-        # Walk the attributes once, remembering where the wanted ones are.
+    def _learn_unix_layout(self, data: Any, start: int, stop: int) -> None:
+        """Remember the layout of a UNIX socket message's attributes (from ``start`` to
+        ``stop``) if it holds exactly what a message without a name gives (the queues,
+        the owner, and attributes this parser does not read): how to unpack every
+        header, what they must be, and how to unpack the queues and the owner. A message
+        that is malformed is left to the attribute walk, which says why."""
         unpack_attribute = self._structs["attribute"].unpack_from
-        info_at = info_size = congestion_at = congestion_size = memory_at = cgroup_at = -1
-        start = offset + _INET_SIZE
-        stop = offset + length
-        while start + 4 <= stop:
-            size, kind = unpack_attribute(data, start)
-            if size < 4 or start + size > stop:
-                raise self._bad(f"attribute of length {size} runs past its message", start)
-            kind &= 0x3FFF
-            if kind == _INET_DIAG_INFO:
-                info_at, info_size = start + 4, size - 4
-            elif kind == _INET_DIAG_CONG:
-                congestion_at, congestion_size = start + 4, size - 4
-            elif kind == _INET_DIAG_SKMEMINFO:
-                memory_at = start + 4 if size - 4 >= 36 else -2
-            elif kind == _INET_DIAG_CGROUP_ID:
-                cgroup_at = start + 4 if size - 4 >= 8 else -2
-            start += (size + 3) & ~3
-        if memory_at == -2 or cgroup_at == -2:
-            raise self._bad("a socket memory or cgroup attribute that is too short", offset)
-        details: Any = object.__new__(_DETAILS_DRAFT)
-        tcp_info = None
-        if info_at >= 0 and self.protocol is Protocol.TCP:
-            full, build = _FULL_TCP_INFO[self.byteorder]
-            if info_size >= full.size:
-                tcp_info = build(full.unpack_from(data, info_at))
-            else:
-                try:
-                    tcp_info = parse_tcp_info(
-                        bytes(data[info_at : info_at + info_size]), byteorder=self.byteorder
-                    )
-                except ParseError as exc:
-                    raise self._bad(exc.message, offset) from None
-        details.tcp_info = tcp_info
-        congestion = None
-        if congestion_at >= 0:
-            raw = bytes(data[congestion_at : congestion_at + congestion_size])
-            congestion = self._congestion.get(raw)
-            if congestion is None:
-                name = raw.split(b"\0", 1)[0].decode("ascii", "replace")
-                congestion = self._congestion[raw] = name or None
-        details.congestion = congestion
-        details.memory = self._memory(data, memory_at) if memory_at >= 0 else None
-        timer_name = _TIMERS.get(timer)
-        if timer_name is None:
-            details.timer = None
-        else:
-            pending: Any = object.__new__(_TIMER_DRAFT)
-            pending.name = timer_name
-            pending.expires = expires * _MSEC
-            pending.retransmits = retrans
-            pending.__class__ = SocketTimer
-            details.timer = pending
-        details.cgroup_id = (
-            self._structs["u64"].unpack_from(data, cgroup_at)[0] if cgroup_at >= 0 else None
+        order = self._structs["attribute"].format[0]
+        headers_format = values_format = order
+        headers: list[int] = []
+        header_end = value_end = start
+        uid_first = False
+        found: list[int] = []
+        position = start
+        while position + 4 <= stop:
+            size, kind = unpack_attribute(data, position)
+            if size < 4 or position + size > stop:
+                return
+            gap = position - header_end
+            headers_format += f"{gap}xHH" if gap else "HH"
+            header_end = position + 4
+            headers += (size, kind)
+            wanted = kind & 0x3FFF
+            if wanted in (_UNIX_DIAG_RQLEN, _UNIX_DIAG_UID):
+                found.append(wanted)
+                needs = 12 if wanted == _UNIX_DIAG_RQLEN else 8
+                if size < needs:
+                    return
+                gap = position + 4 - value_end
+                values_format += (f"{gap}x" if gap else "") + ("II" if needs == 12 else "I")
+                value_end = position + needs
+                uid_first = uid_first or found == [_UNIX_DIAG_UID]
+            elif wanted in (_UNIX_DIAG_NAME, _UNIX_DIAG_PEER, _UNIX_DIAG_MEMINFO):
+                return
+            position += (size + 3) & ~3
+        if sorted(found) != [_UNIX_DIAG_RQLEN, _UNIX_DIAG_UID]:
+            return
+        self._unix_layouts[stop - start + _UNIX_SIZE] = (
+            struct.Struct(headers_format).unpack_from,
+            tuple(headers),
+            uid_first,
+            struct.Struct(values_format).unpack_from,
         )
-        details.peer_inode = None
-        details.backlog = backlog
-        details.__class__ = SocketDetails
-        result: SocketDetails = details
-        return result
 
-    def _memory(self, data: Any, at: int) -> SocketMemory:
-        memory: Any = object.__new__(_MEMORY_DRAFT)
-        (
-            memory.rmem_alloc,
-            memory.rcvbuf,
-            memory.wmem_alloc,
-            memory.sndbuf,
-            memory.fwd_alloc,
-            memory.wmem_queued,
-            memory.optmem,
-            memory.backlog,
-            memory.drops,
-        ) = self._structs["memory"].unpack_from(data, at)
-        memory.__class__ = SocketMemory
-        result: SocketMemory = memory
-        return result
+    def _check_attributes(self, data: Any, start: int, stop: int) -> None:
+        """Walk a socket message's attributes (from ``start`` to ``stop``): raise a
+        ParseError for one that is malformed or too short for what it holds, and
+        remember the message's layout (where each attribute starts, with its length and
+        type) so that the next message of that length and layout is checked by one
+        unpack: if every header sits where the walk found it, the walk would find the
+        same."""
+        unpack_attribute = self._structs["attribute"].unpack_from
+        fmt = self._structs["attribute"].format[0]
+        headers: list[int] = []
+        position = header_end = start
+        while position + 4 <= stop:
+            size, kind = unpack_attribute(data, position)
+            if size < 4 or position + size > stop:
+                raise self._bad(f"attribute of length {size} runs past its message", position)
+            minimum = self._minimum.get(kind & 0x3FFF, 0)
+            if size - 4 < minimum:
+                raise self._bad(
+                    f"attribute {kind & 0x3FFF} of {size - 4} bytes; it holds {minimum}",
+                    position,
+                )
+            gap = position - header_end
+            fmt += f"{gap}xHH" if gap else "HH"
+            header_end = position + 4
+            headers += (size, kind)
+            position += (size + 3) & ~3
+        if len(self._layouts) < _MAX_LAYOUTS:
+            self._layouts[stop - start + _INET_SIZE] = (struct.Struct(fmt), tuple(headers))
 
     def _feed_unix(self, data: Any, end: int) -> None:
         structs = self._structs
@@ -648,6 +670,7 @@ class DiagDump:
         draft = ConnectionDraft
         sealed = Connection
         kinds: dict[int, socket.SocketKind | None] = {}
+        layouts = self._unix_layouts
         offset = 0
         count = 0
         while offset < end:
@@ -673,6 +696,17 @@ class DiagDump:
             peer_at = memory_at = -1
             start = offset + _UNIX_SIZE
             stop = offset + length
+            # An unnamed socket's message has the same attributes every time: one whose
+            # headers are where an earlier one's were is read by one unpack.
+            layout = layouts.get(length)
+            if layout is not None and layout[0](data, start) == layout[1]:
+                if layout[2]:
+                    uid, recv_queue, send_queue = layout[3](data, start)
+                else:
+                    recv_queue, send_queue, uid = layout[3](data, start)
+                start = stop
+            elif not details and len(layouts) < _MAX_LAYOUTS:
+                self._learn_unix_layout(data, start, stop)
             while start + 4 <= stop:
                 size, attribute = unpack_attribute(data, start)
                 if size < 4 or start + size > stop:
@@ -730,7 +764,7 @@ class DiagDump:
             row.cookie = None if c0 == _NO_COOKIE_HALF and c1 == _NO_COOKIE_HALF else c0 | c1 << 32
             row.details = (
                 SocketDetails(
-                    memory=self._memory(data, memory_at) if memory_at >= 0 else None,
+                    memory=_memory(self._structs, data, memory_at) if memory_at >= 0 else None,
                     peer_inode=(unpack_u32(data, peer_at)[0] or None) if peer_at >= 0 else None,
                     backlog=send_queue if listener else None,
                 )
@@ -742,6 +776,87 @@ class DiagDump:
             count += 1
             offset += (length + 3) & ~3
         self.messages += count
+
+
+def _memory(structs: dict[str, struct.Struct], data: Any, at: int) -> SocketMemory:
+    memory: Any = object.__new__(_MEMORY_DRAFT)
+    (
+        memory.rmem_alloc,
+        memory.rcvbuf,
+        memory.wmem_alloc,
+        memory.sndbuf,
+        memory.fwd_alloc,
+        memory.wmem_queued,
+        memory.optmem,
+        memory.backlog,
+        memory.drops,
+    ) = structs["memory"].unpack_from(data, at)
+    memory.__class__ = SocketMemory
+    result: SocketMemory = memory
+    return result
+
+
+_DeferredInet = tuple[
+    Any,
+    "bytes | bytearray",
+    int,
+    int,
+    int,
+    "int | None",
+    tuple[ByteOrder, bool, dict[bytes, "str | None"]],
+]
+
+
+def _decode_inet_details(pending: _DeferredInet) -> tuple[Any, ...]:
+    """The fields of an inet socket's :class:`SocketDetails`, in field order, from what
+    ``DiagDump`` kept in its ``_pending``: this function, the message's attributes
+    (checked when the message was fed), its timer fields, the listener's backlog and the
+    dump's context."""
+    _, raw, timer, expires, retrans, backlog, (byteorder, is_tcp, congestion_names) = pending
+    structs = _STRUCTS[byteorder]
+    unpack_attribute = structs["attribute"].unpack_from
+    tcp_info = congestion = memory = cgroup_id = None
+    position = 0
+    stop = len(raw)
+    while position + 4 <= stop:
+        size, kind = unpack_attribute(raw, position)
+        kind &= 0x3FFF
+        at = position + 4
+        if kind == _INET_DIAG_INFO and is_tcp:
+            full, build = _FULL_TCP_INFO[byteorder]
+            if size - 4 >= full.size:
+                tcp_info = build(full.unpack_from(raw, at))
+            else:
+                tcp_info = parse_tcp_info(raw[at : position + size], byteorder=byteorder)
+        elif kind == _INET_DIAG_CONG:
+            key = bytes(raw[at : position + size])
+            congestion = congestion_names.get(key)
+            if congestion is None:
+                name = key.split(b"\0", 1)[0].decode("ascii", "replace")
+                congestion = congestion_names[key] = name or None
+        elif kind == _INET_DIAG_SKMEMINFO:
+            memory = _memory(structs, raw, at)
+        elif kind == _INET_DIAG_CGROUP_ID:
+            (cgroup_id,) = structs["u64"].unpack_from(raw, at)
+        position += (size + 3) & ~3
+    timer_record: Any = None
+    timer_name = _TIMERS.get(timer)
+    if timer_name is not None:
+        timer_record = object.__new__(_TIMER_DRAFT)
+        timer_record.name = timer_name
+        timer_record.expires = expires * _MSEC
+        timer_record.retransmits = retrans
+        timer_record.__class__ = SocketTimer
+    # SocketDetails' fields: tcp_info, congestion, memory, timer, cgroup_id, peer_inode,
+    # backlog (checked at import, below).
+    return (tcp_info, congestion, memory, timer_record, cgroup_id, None, backlog)
+
+
+if tuple(field.name for field in attrs.fields(SocketDetails)) != (
+    "tcp_info", "congestion", "memory", "timer", "cgroup_id", "peer_inode", "backlog"
+):  # fmt: skip
+    raise RuntimeError("_decode_inet_details no longer matches SocketDetails' fields")
+_MAX_LAYOUTS = 64  # attribute layouts a dump remembers (a kernel sends a handful)
 
 
 def parse_diag_dump(
