@@ -10,6 +10,13 @@ The query functions return a :class:`Table` of frozen records (:class:`Connectio
 the ss language, query planning) in :mod:`netstatlib.filters`.
 """
 
+# First, before anything slow: Ctrl-C while the `netstatlib` command starts exits quietly
+# with status 130 instead of printing a traceback (a program importing netstatlib is left
+# alone; see _interrupt.py).
+from ._interrupt import guard_command_start as _guard_command_start
+
+_guard_command_start()
+
 import types as _types
 import typing as _typing
 

@@ -17,9 +17,18 @@ one also derives from the built-in exception a caller would naturally catch, so 
 ``ParseError`` is about the *data* (a capture, a ``/proc`` file); ``UsageError`` is about
 the *call* (an unknown ``kind``, an unknown state name). Keeping them apart lets a
 monitoring agent alert on the first and fix its code for the second.
+
+A message often quotes its input (a line of a file, a path, a name), which another user
+or another machine wrote. ``str()`` of every error, and so a traceback or a log line,
+shows it through :func:`~netstatlib._escape.safe_text`: a control character, an escape
+sequence or a bidirectional override in the input is written escaped (``\\x1b``), never
+sent to the terminal, and a message is always one line. The attributes (``line``,
+``path``, ``output``) keep the input exactly.
 """
 
 from __future__ import annotations
+
+from ._escape import safe_text
 
 __all__ = [
     "AccessDeniedError",
@@ -35,7 +44,14 @@ __all__ = [
 
 
 class NetstatError(Exception):
-    """Root of every exception netstatlib raises on purpose."""
+    """Root of every exception netstatlib raises on purpose.
+
+    Its ``str()`` is the message with every character that is not printable escaped
+    (``\\x1b``, ``\\n``, ``\\u202e``, ``\\udcff``), whatever input the message quotes.
+    """
+
+    def __str__(self) -> str:
+        return safe_text(super().__str__())
 
 
 class ParseError(NetstatError, ValueError):

@@ -7,6 +7,9 @@ dicts (``to_dicts()``) and to pandas (``to_pandas()``, pandas being optional).
 The text table is laid out by :func:`netstatlib._text.layout`, the engine the command
 line uses too: columns are measured by display width (a wide East Asian character takes
 two terminal columns, a combining mark none), two spaces apart, numbers to the right.
+Every cell of the text and HTML forms goes through :func:`~netstatlib._escape.safe_text`
+in one place (:func:`_cells`), whatever record it comes from: a process name, a path, a
+counter name or a zone from a capture cannot send a control character to the terminal.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _endpoint_text(endpoint: Endpoint | None, name: NamedEndpoint | None = None)
     # A printed name (Windows netstat without -n) is shown as printed: it may say more
     # (the service) or be all there is (a host name whose address is unknown).
     if name is not None:
-        return safe_text(str(name))
+        return str(name)
     return "*" if endpoint is None else str(endpoint)
 
 
@@ -66,9 +69,9 @@ def _protocol_text(row: Connection) -> str:
 def _owner_text(row: Connection) -> str:
     if not row.pids:
         # Windows netstat -b without -o names the program but not the PID.
-        return f"-/{safe_text(row.process)}" if row.process is not None else ""
+        return f"-/{row.process}" if row.process is not None else ""
     more = f"+{len(row.pids) - 1}" if len(row.pids) > 1 else ""
-    name = f"/{safe_text(row.process)}" if row.process is not None else ""
+    name = f"/{row.process}" if row.process is not None else ""
     return f"{row.pids[0]}{more}{name}"
 
 
@@ -78,7 +81,7 @@ def _connection_rows(rows: Sequence[Connection]) -> tuple[list[str], list[list[s
     for row in rows:
         if row.protocol is Protocol.UNIX:
             kind = row.socket_type.name[5:].lower() if row.socket_type is not None else "?"
-            local = safe_text(row.path) if row.path is not None else "*"
+            local = row.path if row.path is not None else "*"
             remote = kind
         else:
             local = _endpoint_text(row.local, row.local_name)
@@ -106,7 +109,7 @@ def _interface_rows(rows: Sequence[InterfaceStats]) -> tuple[list[str], list[lis
     headers = ["Iface", "MTU", *INTERFACE_COUNTERS, "Up"]
     body = [
         [
-            safe_text(row.name) if row.name is not None else "(all)",
+            row.name if row.name is not None else "(all)",
             optional_text(row.mtu),
             *interface_counter_cells(row),
             {None: "", True: "yes", False: "no"}[row.is_up],
@@ -127,8 +130,8 @@ def _generic_rows(rows: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
     first = rows[0]
     if attrs.has(type(first)):
         names = [field.name for field in attrs.fields(type(first))]
-        return names, [[safe_text(str(getattr(row, name))) for name in names] for row in rows]
-    return ["value"], [[safe_text(str(row))] for row in rows]
+        return names, [[str(getattr(row, name)) for name in names] for row in rows]
+    return ["value"], [[str(row)] for row in rows]
 
 
 _RENDERERS: dict[type, Callable[[Sequence[Any]], tuple[list[str], list[list[str]]]]] = {
@@ -140,8 +143,13 @@ _RENDERERS: dict[type, Callable[[Sequence[Any]], tuple[list[str], list[list[str]
 
 
 def _cells(rows: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
+    """Headers and cells of the rows, every one escaped for a terminal (safe_text): the
+    renderers give the text as the records hold it."""
     renderer = _RENDERERS.get(type(rows[0]), _generic_rows)
-    return renderer(rows)
+    headers, body = renderer(rows)
+    return [safe_text(header) for header in headers], [
+        [safe_text(cell) for cell in row] for row in body
+    ]
 
 
 def _right_aligned(headers: list[str], body: list[list[str]]) -> list[bool]:

@@ -1,8 +1,9 @@
 """Text for people: the one layout engine behind ``print(table)`` and the command line.
 
-Everything netstatlib prints as columns goes through here. :func:`safe_text` makes text
-that comes from the system (process names, UNIX paths, interface and host names) safe
-for a terminal; :func:`display_width` measures text as a terminal shows it;
+Everything netstatlib prints as columns goes through here. :func:`safe_text` (from
+:mod:`netstatlib._escape`, which error messages use too) makes text that comes from the
+system (process names, UNIX paths, interface and host names) safe for a terminal;
+:func:`display_width` measures text as a terminal shows it;
 :func:`layout` aligns rows under :class:`Column` headers, two spaces apart, and
 :func:`section` titles a block. :class:`~netstatlib.Table` lays its rows out with no
 indent and no target width; the ``netstatlib`` command lays them out as Windows'
@@ -10,7 +11,7 @@ indent and no target width; the ``netstatlib`` command lays them out as Windows'
 
 The cell texts both of them print the same way live here too (route flags, a route's
 interface, a state word, interface counters, an absent value), so that each is written
-once. This module imports nothing from netstatlib but the data model.
+once. This module imports nothing from netstatlib but the data model and the escaping.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from ._escape import safe_text
 from ._model import Connection, InterfaceStats, Route, RouteFlags, TcpState
 
 __all__ = [
@@ -39,17 +41,6 @@ __all__ = [
 
 TARGET_WIDTH = 80  # what layout() fits a table into by default, when it can
 LAST_COLUMN = 16  # how much of a table's last column counts towards the target width
-
-
-def safe_text(text: str) -> str:
-    """Text made safe for a terminal: control characters and escapes shown escaped.
-
-    Process names, interface names and UNIX paths come from other users and may hold
-    escape sequences; printing them raw could rewrite the terminal.
-    """
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def display_width(text: str) -> int:

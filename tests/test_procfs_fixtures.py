@@ -39,8 +39,9 @@ FAMILIES = {"inet": socket.AF_INET, "inet6": socket.AF_INET6}
 KNOWN_PARSER_BUGS = {
     ("unix_forged_row", "unix"): (
         "documented limitation of parse_unix_sockets: a UNIX socket path holding a newline "
-        "followed by a well-formed row yields a socket that does not exist (inode 4242, "
-        "LISTEN, '@forged.sock') and cuts the real path short"
+        "followed by a well-formed row naming an inode no other listing names yields a "
+        "socket that does not exist (inode 4242, LISTEN, '@forged.sock') and cuts the real "
+        "path short (tests/test_rows_that_lie.py)"
     ),
 }
 

@@ -8,6 +8,7 @@ paths starting with a newline, Unicode digits and spaces).
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 
@@ -39,8 +40,15 @@ UDP_HEADER = (
 )
 
 
+# Each row is a socket of its own unless a test says otherwise: a real kernel never lists
+# two sockets with one inode, and the parser returns a repeated inode once.
+_INODES = itertools.count(4242)
+
+
 def row(local: str, remote: str, state: str = "0A", queues: str = "00000000:00000000",
-        uid: str = "0", inode: str = "4242") -> str:  # fmt: skip
+        uid: str = "0", inode: str | None = None) -> str:  # fmt: skip
+    if inode is None:
+        inode = str(next(_INODES))
     return (
         f"   0: {local} {remote} {state} {queues} 00:00000000 00000000 {uid:>5} "
         f"       0 {inode} 1 0000000000000000 100 0 0 10 0\n"

@@ -71,11 +71,16 @@ ALL_PARSERS += [
     for protocol in (Protocol.TCP, Protocol.UDP, Protocol.UDPLITE, Protocol.RAW)
     for family in (socket.AF_INET, socket.AF_INET6)
 ]
+ALL_PARSERS += [
+    lambda data: procfs.parse_socket_inodes(data, source="prop"),
+    lambda data: procfs.parse_unix_sockets(data, source="prop", other_inodes={1, 12345}),
+]
 
 # The first line(s) each parser checks, so arbitrary text gets past the header check.
 HEADERS = [
     "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n",
     "Num       RefCount Protocol Flags    Type St Inode Path\n",
+    "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n",
     "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n",
     "Inter-|   Receive  |  Transmit\n face |bytes packets|bytes packets\n",
     "",
@@ -297,15 +302,17 @@ def inet_rows(draw, family):
     }
 
 
-@settings(PROFILE)
-@given(
-    family=st.sampled_from([socket.AF_INET, socket.AF_INET6]),
-    protocol=st.sampled_from([Protocol.TCP, Protocol.UDP, Protocol.UDPLITE, Protocol.RAW]),
-    byteorder=byteorders,
-    data=st.data(),
-)
-def test_inet_sockets_round_trip(family, protocol, byteorder, data):
-    rows = data.draw(st.lists(inet_rows(family), max_size=8))
+def _socket_identity(row: dict) -> object:
+    """What the kernel keeps unique in one table: a socket's inode; for an entry without
+    one (TIME_WAIT, SYN_RECV), its state and endpoints (an unconnected remote is all zeros)."""
+    remote = row["remote"]
+    if remote is not None and int(remote[0]) == 0 and remote[1] == 0:
+        remote = None
+    return row["inode"] or (row["state"], row["local"], remote)
+
+
+def _kernel_inet_text(rows: list[dict], family: socket.AddressFamily, byteorder: str) -> str:
+    """Rows printed as tcp4_seq_show()/tcp6_seq_show() print them."""
     encode = kernel_ipv4 if family == socket.AF_INET else kernel_ipv6
     zero = netaddr.IPAddress(0, 4 if family == socket.AF_INET else 6)
     lines = ["  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"]
@@ -318,8 +325,24 @@ def test_inet_sockets_round_trip(family, protocol, byteorder, data):
             f"{row['tx']:08X}:{row['rx']:08X} 00:00000000 00000000 {row['uid']:5d} "
             f"{0:8d} {row['inode']} 1 0000000000000000 100 0 0 10 0"
         )
+    return "\n".join(lines) + "\n"
+
+
+@settings(PROFILE)
+@given(
+    family=st.sampled_from([socket.AF_INET, socket.AF_INET6]),
+    protocol=st.sampled_from([Protocol.TCP, Protocol.UDP, Protocol.UDPLITE, Protocol.RAW]),
+    byteorder=byteorders,
+    data=st.data(),
+)
+def test_inet_sockets_round_trip(family, protocol, byteorder, data):
+    rows = data.draw(st.lists(inet_rows(family), max_size=8, unique_by=_socket_identity))
+    zero = netaddr.IPAddress(0, 4 if family == socket.AF_INET else 6)
     parsed = procfs.parse_inet_sockets(
-        "\n".join(lines) + "\n", protocol=protocol, family=family, byteorder=byteorder
+        _kernel_inet_text(rows, family, byteorder),
+        protocol=protocol,
+        family=family,
+        byteorder=byteorder,
     )
     assert len(parsed) == len(rows)
     for conn, row in zip(parsed, rows, strict=True):
@@ -341,6 +364,41 @@ def test_inet_sockets_round_trip(family, protocol, byteorder, data):
         assert conn.ip_protocol == (row["local"][1] if protocol is Protocol.RAW else None)
         mapped = family == socket.AF_INET6 and row["local"][0].is_ipv4_mapped()
         assert conn.local.is_ipv4_mapped is bool(mapped)
+
+
+@settings(PROFILE)
+@given(
+    family=st.sampled_from([socket.AF_INET, socket.AF_INET6]),
+    byteorder=byteorders,
+    data=st.data(),
+)
+def test_a_socket_listed_again_is_returned_once(family, byteorder, data):
+    """The kernel repeats rows while sockets come and go (seq_file resumes by position):
+    whatever is repeated, wherever, and even changed meanwhile (a state, a queue), each
+    socket comes back once, as first listed, and nothing else changes."""
+    rows = data.draw(st.lists(inet_rows(family), max_size=8, unique_by=_socket_identity))
+    listed = list(rows)
+    for _ in range(data.draw(st.integers(0, 6)) if rows else 0):
+        again = dict(data.draw(st.sampled_from(rows)))
+        if again["inode"] and data.draw(st.booleans()):
+            again["state"] = data.draw(st.integers(0, 12))  # changed between the two
+            again["tx"] = data.draw(st.integers(0, 2**32 - 1))
+        listed.insert(data.draw(st.integers(0, len(listed))), again)
+    # Each socket where it is first listed, as it is listed there.
+    first: dict[object, dict] = {}
+    for row in listed:
+        first.setdefault(_socket_identity(row), row)
+
+    def parse(rows: list[dict]) -> list:
+        return procfs.parse_inet_sockets(
+            _kernel_inet_text(rows, family, byteorder),
+            protocol=Protocol.TCP,
+            family=family,
+            byteorder=byteorder,
+        )
+
+    assert parse(listed) == parse(list(first.values()))
+    assert len(parse(listed)) == len(rows)
 
 
 # UNIX socket paths: any character but NUL (printed as "@" in abstract names), newlines
@@ -372,18 +430,30 @@ def unix_rows(draw):
 UNIX_STATES = {1: None, 2: TcpState.SYN_SENT, 3: TcpState.ESTABLISHED, 4: TcpState.CLOSING}
 
 
-@settings(PROFILE)
-@given(rows=st.lists(unix_rows(), max_size=8), as_bytes=st.booleans())
-def test_unix_sockets_round_trip(rows, as_bytes):
+def _kernel_unix_line(row: dict) -> str:
+    # "%pK: %08X %08X %08X %04X %02X %5lu" then " <path>" (unix_seq_show())
+    line = (
+        f"0000000000000000: 00000002 00000000 {row['flags']:08X} {row['type']:04X} "
+        f"{row['state']:02X} {row['inode']:5d}"
+    )
+    return line if row["path"] is None else f"{line} {row['path']}"
+
+
+def _kernel_unix_text(rows: list[dict]) -> str:
     lines = ["Num       RefCount Protocol Flags    Type St Inode Path"]
-    for row in rows:
-        # "%pK: %08X %08X %08X %04X %02X %5lu" then " <path>"
-        line = (
-            f"0000000000000000: 00000002 00000000 {row['flags']:08X} {row['type']:04X} "
-            f"{row['state']:02X} {row['inode']:5d}"
-        )
-        lines.append(line if row["path"] is None else f"{line} {row['path']}")
-    text = "\n".join(lines) + "\n"
+    lines += [_kernel_unix_line(row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _unix_identity(row: dict) -> object:
+    """A socket's inode; rows without one (not yet accepted) may repeat."""
+    return row["inode"] or object()
+
+
+@settings(PROFILE)
+@given(rows=st.lists(unix_rows(), max_size=8, unique_by=_unix_identity), as_bytes=st.booleans())
+def test_unix_sockets_round_trip(rows, as_bytes):
+    text = _kernel_unix_text(rows)
     if as_bytes:
         assume(_encodable(text))
     parsed = procfs.parse_unix_sockets(
@@ -400,6 +470,68 @@ def test_unix_sockets_round_trip(rows, as_bytes):
         except ValueError:
             kind = None
         assert conn.socket_type is kind
+
+
+@settings(PROFILE)
+@given(
+    rows=st.lists(unix_rows(), min_size=1, max_size=6, unique_by=_unix_identity),
+    data=st.data(),
+)
+def test_a_forged_unix_row_goes_back_into_its_path(rows, data):
+    """Any user can bind a path holding a newline and then a line shaped like a row that
+    names another table's socket (an inode /proc/net/tcp shows to everyone). Told those
+    inodes, the parser returns exactly the real sockets, each with its whole path, as
+    the kernel's netlink diagnostics give them."""
+    real = {row["inode"] for row in rows}
+    elsewhere = data.draw(
+        st.sets(st.integers(1, 2**64 - 1).filter(lambda n: n not in real), min_size=1)
+    )
+    forged = set()
+    true_rows = []
+    for row in rows:
+        if row["path"] is not None and data.draw(st.booleans()):
+            fakes = [
+                {**data.draw(unix_rows()), "inode": data.draw(st.sampled_from(sorted(elsewhere)))}
+                for _ in range(data.draw(st.integers(1, 2)))
+            ]
+            forged |= {fake["inode"] for fake in fakes}
+            lines = [_kernel_unix_line(fake) for fake in fakes]
+            row = {**row, "path": "\n".join([row["path"], *lines])}
+        true_rows.append(row)
+    text = _kernel_unix_text(true_rows)
+    expected = [(r["inode"] or None, r["path"]) for r in true_rows]
+    parsed = procfs.parse_unix_sockets(text, other_inodes=elsewhere)
+    assert [(c.inode, c.path) for c in parsed] == expected
+    if forged:  # without the other tables' inodes, the text lies
+        assert [(c.inode, c.path) for c in procfs.parse_unix_sockets(text)] != expected
+
+
+@settings(PROFILE)
+@given(rows=st.lists(unix_rows(), min_size=1, max_size=6, unique_by=_unix_identity), data=st.data())
+def test_unix_rows_naming_one_inode(rows, data):
+    """A socket listed again alike comes back once; rows that name one inode and
+    disagree cannot all be true, and none of them comes back; rows without an inode (a
+    connection not yet accepted) all come back, repeated or not."""
+    listed = list(rows)
+    disagreeing = set()
+    for _ in range(data.draw(st.integers(1, 4))):
+        again = dict(data.draw(st.sampled_from(rows)))
+        if again["inode"] and data.draw(st.booleans()):
+            changed = {**again, "state": again["state"] ^ 1}
+            again = data.draw(st.sampled_from([changed, {**again, "path": "/forged"}]))
+            if again != {r["inode"]: r for r in rows}[again["inode"]]:
+                disagreeing.add(again["inode"])
+        listed.insert(data.draw(st.integers(0, len(listed))), again)
+    parsed = procfs.parse_unix_sockets(_kernel_unix_text(listed))
+    expected = []
+    returned = set()
+    for row in listed:
+        if not row["inode"]:
+            expected.append((None, row["path"]))
+        elif row["inode"] not in disagreeing and row["inode"] not in returned:
+            returned.add(row["inode"])
+            expected.append((row["inode"], row["path"]))
+    assert [(c.inode, c.path) for c in parsed] == expected
 
 
 @settings(PROFILE)

@@ -29,7 +29,14 @@ if TYPE_CHECKING:
 # first use: a program that queries the live /proc never reads a manifest or writes a
 # capture, and `import netstatlib` does not pay for the format's classes.
 
-__all__ = ["ENGINES", "NET_FILES", "SOCKET_FILES", "Engine", "LinuxProcfs"]
+__all__ = [
+    "ENGINES",
+    "NET_FILES",
+    "OTHER_SOCKET_LISTINGS",
+    "SOCKET_FILES",
+    "Engine",
+    "LinuxProcfs",
+]
 
 Engine = Literal["auto", "netlink", "procfs"]
 ENGINES: tuple[Engine, ...] = ("auto", "netlink", "procfs")
@@ -54,6 +61,11 @@ SOCKET_FILES: dict[SocketTable, tuple[str, bool]] = {
     (Protocol.RAW, _INET6): ("raw6", True),
     (Protocol.UNIX, _UNIX): ("unix", True),
 }
+
+# Files under <root>/net/ that list other sockets with their inodes (ping, netlink and
+# packet sockets): read, with the socket tables, only to tell forged rows of
+# /proc/net/unix (procfs.parse_unix_sockets); absent from captures, and never required.
+OTHER_SOCKET_LISTINGS = ("icmp", "icmp6", "netlink", "packet")
 
 # Every other file under <root>/net/ that a query reads, and whether it may be absent
 # (IPv6 disabled, an old kernel) without it being an error.
@@ -312,10 +324,11 @@ class LinuxProcfs:
                 "socket details (details=True) come from the kernel's socket diagnostics; "
                 f"this backend reads /proc/net text because {self._engine_reason}"
             )
+        read: dict[str, bytes | None] = {}  # the files this query read, by name
         for table, (filename, optional) in SOCKET_FILES.items():
             if table not in text_tables:
                 continue
-            rows.extend(self._text_sockets(table, filename, optional, query.states))
+            rows.extend(self._text_sockets(table, filename, optional, query.states, read))
         keep = query.early_test()
         if keep is not None:
             rows = [row for row in rows if keep(row)]
@@ -329,15 +342,25 @@ class LinuxProcfs:
         filename: str,
         optional: bool,
         states: Collection[TcpState | None] | None,
+        read: dict[str, bytes | None],
     ) -> list[Connection]:
-        """The rows of one ``/proc/net`` socket file (none if an optional one is absent)."""
+        """The rows of one ``/proc/net`` socket file (none if an optional one is absent).
+
+        A socket the kernel listed twice is returned once. A UNIX row is checked against
+        the inodes every other listing names (:meth:`_other_socket_inodes`), so that a
+        row forged inside a socket path cannot name another table's socket (see
+        :func:`~netstatlib.parsers.procfs.parse_unix_sockets`). ``read`` keeps the
+        files read, for that check.
+        """
         protocol, family = table
-        data = self.source.read(f"{self._net}/{filename}", optional=optional)
+        data = read[filename] = self.source.read(f"{self._net}/{filename}", optional=optional)
         if data is None:
             return []
         path = self._net_location(filename)
         if protocol is Protocol.UNIX:
-            return procfs.parse_unix_sockets(data, source=path)
+            return procfs.parse_unix_sockets(
+                data, source=path, other_inodes=self._other_socket_inodes(read)
+            )
         return procfs.parse_inet_sockets(
             data,
             protocol=protocol,
@@ -346,6 +369,21 @@ class LinuxProcfs:
             byteorder=self.byteorder,
             states=states,
         )
+
+    def _other_socket_inodes(self, read: Mapping[str, bytes | None]) -> set[int]:
+        """The inodes of the sockets every listing but ``unix`` names: the socket tables
+        (those in ``read`` as read, the others read now) and :data:`OTHER_SOCKET_LISTINGS`.
+        A file the source lacks names none."""
+        inodes: set[int] = set()
+        names = [name for name, _ in SOCKET_FILES.values() if name != "unix"]
+        for name in (*names, *OTHER_SOCKET_LISTINGS):
+            if name in read:
+                data = read[name]
+            else:
+                data = self.source.read(f"{self._net}/{name}", optional=True)
+            if data is not None:
+                inodes |= procfs.parse_socket_inodes(data, source=self._net_location(name))
+        return inodes
 
     def _attach_processes(self, rows: list[Connection]) -> None:
         owners: Mapping[int, tuple[int, ...]] | None = {}

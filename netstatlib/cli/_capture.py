@@ -145,7 +145,7 @@ def run_capture(options: CaptureOptions) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
     missing = f"; absent on the source: {', '.join(manifest.missing)}" if manifest.missing else ""
-    print(f"captured {len(manifest.files)} files into {options.folder}{missing}")
+    print(f"captured {len(manifest.files)} files into {safe_text(options.folder)}{missing}")
     return 0
 
 

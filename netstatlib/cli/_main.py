@@ -3,7 +3,9 @@
 :func:`main` is the ``netstatlib`` command (``netstatlib.__main__``): it parses the
 command line (:func:`~netstatlib.cli.parse_args`, or the ``capture`` subcommand's
 grammar), opens the source (:func:`_source`), writes what :func:`~netstatlib.cli.render`
-gives, and turns every failure into one line on stderr and an exit status.
+gives, and turns every failure into one line on stderr and an exit status. Ctrl-C ends
+any of it quietly: status 130 (an interval display: 0, as netstat's), a capture's
+staging folder removed, no traceback (``netstatlib._interrupt`` covers the start).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, TextIO
 
 from .._capture import open_capture
 from .._errors import NetstatError
+from .._interrupt import INTERRUPTED, command_started
 from .._resolve import NameCache
 from .._text import safe_text
 from ..backends._base import Backend
@@ -61,7 +64,8 @@ def main(
     sleep: Callable[[float], None] = time.sleep,
     iterations: int | None = None,
 ) -> int:
-    """Run the command; returns the exit status (0 done, 1 source error, 2 usage error).
+    """Run the command; returns the exit status (0 done, 1 source error, 2 usage error,
+    130 stopped by Ctrl-C).
 
     The keyword arguments are for tests and embedding, not command-line options:
     ``resolver`` and ``services`` replace reverse DNS and the services database in the
@@ -69,7 +73,31 @@ def main(
     ``resolve_deadline`` bound them; ``sleep`` waits between the displays of an
     interval and ``iterations`` stops after that many displays.
     """
-    words = list(sys.argv[1:] if argv is None else argv)
+    command_started()
+    try:
+        return _run(
+            list(sys.argv[1:] if argv is None else argv),
+            resolver=resolver,
+            services=services,
+            resolve_timeout=resolve_timeout,
+            resolve_deadline=resolve_deadline,
+            sleep=sleep,
+            iterations=iterations,
+        )
+    except KeyboardInterrupt:
+        return INTERRUPTED
+
+
+def _run(
+    words: list[str],
+    *,
+    resolver: Resolver | None,
+    services: Services | None,
+    resolve_timeout: float | None,
+    resolve_deadline: float | None,
+    sleep: Callable[[float], None],
+    iterations: int | None,
+) -> int:
     if is_capture(words):
         return _capture(words)
     try:
@@ -116,7 +144,7 @@ def main(
         return 1
     except KeyboardInterrupt:
         # Ctrl-C is how an interval display ends (as netstat's): quietly, successfully.
-        return 0 if options.interval is not None else 130
+        return 0 if options.interval is not None else INTERRUPTED
     except BrokenPipeError:
         # `netstatlib -a | head`: the reader has gone; say nothing more.
         _silence_stdout()
@@ -124,7 +152,8 @@ def main(
 
 
 def _capture(words: Sequence[str]) -> int:
-    """``netstatlib capture DIR``: exit status 0 done, 1 source error, 2 usage error."""
+    """``netstatlib capture DIR``: exit status 0 done, 1 source error, 2 usage error (and
+    130 for Ctrl-C, from :func:`main`: the capture removes its staging folder first)."""
     try:
         options = parse_capture_args(words)
         if options.help:

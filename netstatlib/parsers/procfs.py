@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, Literal
 
 import netaddr
@@ -45,6 +45,7 @@ __all__ = [
     "parse_route",
     "parse_snmp",
     "parse_snmp6",
+    "parse_socket_inodes",
     "parse_socket_link",
     "parse_unix_sockets",
 ]
@@ -233,6 +234,12 @@ def parse_inet_sockets(
     skipped as soon as their state is read, before anything else of them is decoded, so
     that asking for the few listeners among many connections costs little more than
     reading the text. A skipped row is still checked to have a state field.
+
+    A socket the text lists twice is returned once, as it was first listed: the kernel
+    writes the file a page at a time and resumes by position, so while sockets come and
+    go it repeats some rows (and skips others, which no reader can notice). A socket is
+    known by its inode; an entry without one (``TIME_WAIT``, ``SYN_RECV``: inode 0) by
+    its state and both endpoints, which the kernel keeps unique for such entries.
     """
     if protocol is Protocol.UNIX:
         raise UsageError("UNIX sockets are parsed by parse_unix_sockets()")
@@ -260,6 +267,9 @@ def parse_inet_sockets(
     wanted = None if states is None else frozenset(states)
     queues: dict[str, tuple[int, int]] = {}
     uids: dict[str, int | None] = {}
+    # What was returned already: inodes, and (state, local, remote) of the rows without.
+    seen: set[int] = set()
+    seen_entries: set[tuple[str, str, str]] = set()
     result: list[Any] = []  # of drafts sealed into Connections
     append = result.append
     # Records are built as drafts and sealed (see ConnectionDraft in _model.py).
@@ -312,9 +322,17 @@ def parse_inet_sockets(
                 except KeyError:
                     uid = uids[uid_field] = _unsigned(uid_field)
                 inode: int | None = _unsigned(fields[9])
-                if not inode:
+                if inode:
+                    if inode in seen:
+                        continue  # listed again by the kernel: the same socket
+                    seen.add(inode)
+                else:
                     # A TIME_WAIT or SYN_RECV entry is not a socket: it has no inode, and
                     # a TIME_WAIT one has no owner either (get_timewait4_sock() prints 0s).
+                    entry = (state_field, local_field, remote_field)
+                    if entry in seen_entries:
+                        continue
+                    seen_entries.add(entry)
                     inode = None
                     if state is _TIME_WAIT:
                         uid = None
@@ -370,7 +388,9 @@ def _socket_kind(number: int) -> socket.SocketKind | None:
         return None
 
 
-def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[Connection]:
+def parse_unix_sockets(
+    data: str | bytes, *, source: str = "<string>", other_inodes: Collection[int] = ()
+) -> list[Connection]:
     """Parse ``/proc/net/unix``.
 
     Paths keep every character, spaces included; abstract names are shown with a
@@ -378,9 +398,18 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
     contains a newline continues on the next line of the file: such a continuation
     line is joined back onto the path of the row before it.
 
-    Limitation: the file has no quoting, so a path holding a newline followed by text
-    shaped exactly like a row is indistinguishable from a real row (any local user can
-    bind such a name). Only the kernel's netlink socket diagnostics avoid that.
+    The file has no quoting, so a path holding a newline followed by text shaped like a
+    row reads as one more row, and any local user can bind such a name. Such a forged
+    row names a socket by its inode, and the process lookup then shows whoever holds
+    that inode as its owner. ``other_inodes`` are the inodes of the sockets the other
+    tables list (TCP, UDP, raw, netlink...): a UNIX row naming one of them is text of
+    the path before it, and is joined back onto that path as the kernel printed it (or
+    left out when no path comes before it). A socket listed twice alike is returned
+    once (the kernel repeats rows while sockets come and go); rows that name the same
+    inode but disagree cannot all be true and the text cannot say which one is, so
+    none of them is returned. Rows without an inode (a connection not yet accepted)
+    are returned as listed. A forged row naming an inode nothing else lists, or none,
+    still reads as a socket: only the kernel's netlink socket diagnostics avoid that.
     """
     lines = _lines(data)
     _check_header(lines, "Inode", source)
@@ -400,7 +429,9 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
         # that starts with a newline and continues on the next line.
         paths.append(match[6])
     result = []
-    for (flags, type_number, state_number, inode_number), path in zip(rows, paths, strict=True):
+    for index in _true_unix_rows(rows, paths, lines, other_inodes):
+        flags, type_number, state_number, inode_number = rows[index]
+        path = paths[index]
         state_text = None
         if flags & _SO_ACCEPTCON:
             state: TcpState | None = TcpState.LISTEN
@@ -423,6 +454,103 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
             )
         )
     return result
+
+
+def parse_socket_inodes(data: str | bytes, *, source: str = "<string>") -> set[int]:
+    """The inodes of the sockets a ``/proc/net`` socket listing names, for
+    :func:`parse_unix_sockets`' ``other_inodes``.
+
+    Two layouts are read: the one of ``/proc/net/tcp`` (also ``udp``, ``udplite``,
+    ``raw``, ``icmp`` and the IPv6 files: the inode is a row's tenth field), and a
+    header naming an ``Inode`` column (``netlink``, ``packet``). An entry without an
+    inode (0: ``TIME_WAIT``, ``SYN_RECV``) names no socket. Only the inodes are checked.
+    """
+    lines = _lines(data)
+    if not lines:
+        raise ParseError("empty input, expected a header", source=source)
+    header = lines[0].split()
+    if "local_address" in header:
+        column, width = 9, 10
+    elif "Inode" in header:
+        column, width = header.index("Inode"), len(header)
+    else:
+        raise ParseError(
+            "not a socket listing (no local_address or Inode column)",
+            source=source,
+            line_number=1,
+            line=lines[0],
+        )
+    inodes = set()
+    for line_number, line in enumerate(lines[1:], start=2):
+        fields = line.split(None, width)
+        try:
+            if len(fields) < width:
+                raise ValueError(f"a row has at least {width} fields")
+            inode = _unsigned(fields[column])
+        except ValueError as exc:
+            raise ParseError(str(exc), source=source, line_number=line_number, line=line) from exc
+        if inode:
+            inodes.add(inode)
+    return inodes
+
+
+def _true_unix_rows(
+    rows: list[tuple[int, int, int, int]],
+    paths: list[str | None],
+    lines: list[str],
+    other_inodes: Collection[int],
+) -> Iterable[int]:
+    """The indices of the rows of ``/proc/net/unix`` that can be true, in order; the
+    text of forged ones is joined back onto the path it was printed in (``paths`` is
+    updated).
+
+    ``rows`` are the (flags, type, state, inode) of the rows and ``paths`` their paths,
+    continuation lines joined; ``lines`` the file's lines. Every socket has an inode of
+    its own, unique in the running kernel (sockfs numbers them from one counter), so a
+    row naming an inode another table lists is not a socket: its text can only be part
+    of a path, the path of the row printed before it (the kernel prints each socket's
+    line, path included, in one piece).
+    """
+    inodes = [row[3] for row in rows if row[3]]
+    if not isinstance(other_inodes, (set, frozenset)):
+        other_inodes = frozenset(other_inodes)
+    if len(set(inodes)) == len(inodes) and other_inodes.isdisjoint(inodes):
+        return range(len(rows))  # the usual case, checked at the cost of two sets
+    by_inode: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row[3]:
+            by_inode.setdefault(row[3], []).append(index)
+    forged: set[int] = set()
+    dropped: set[int] = set()
+    for inode, indices in by_inode.items():
+        if inode in other_inodes:
+            forged.update(indices)
+        elif len(indices) > 1:
+            first = (rows[indices[0]], paths[indices[0]])
+            if all((rows[index], paths[index]) == first for index in indices[1:]):
+                dropped.update(indices[1:])  # listed again: the same socket
+            else:
+                dropped.update(indices)  # they disagree: at most one is true, none known
+    if not forged:
+        return [index for index in range(len(rows)) if index not in dropped]
+    # Each row's text before its path: its line, found again as the parse found it.
+    heads = []
+    for line in lines[1:]:
+        match = _UNIX_ROW.fullmatch(line)
+        if match is not None:
+            heads.append(line if match[6] is None else line[: match.start(6)])
+    kept = []
+    host: int | None = None  # the last row that is not forged: its path goes on
+    for index in range(len(rows)):
+        if index not in forged:
+            host = index
+            if index not in dropped:
+                kept.append(index)
+            continue
+        host_path = paths[host] if host is not None else None
+        if host is not None and host_path is not None:
+            paths[host] = f"{host_path}\n{heads[index]}{paths[index] or ''}"
+    return kept
 
 
 def _none_if_zero(value: int) -> int | None:
