@@ -385,12 +385,15 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
     lines = _lines(data)
     _check_header(lines, "Inode", source)
     rows: list[tuple[int, int, int, int]] = []
-    paths: list[str | None] = []
+    # Each row's path as its lines (joined once at the end: joining at every continuation
+    # line would copy the path again each time, quadratic in its number of lines).
+    paths: list[list[str] | None] = []
     for line_number, line in enumerate(lines[1:], start=2):
         match = _UNIX_ROW.fullmatch(line)
         if match is None:
-            if paths and paths[-1] is not None:
-                paths[-1] = f"{paths[-1]}\n{line}"
+            last = paths[-1] if paths else None
+            if last is not None:
+                last.append(line)
                 continue
             raise ParseError(
                 "not a /proc/net/unix row", source=source, line_number=line_number, line=line
@@ -398,9 +401,10 @@ def parse_unix_sockets(data: str | bytes, *, source: str = "<string>") -> list[C
         rows.append((int(match[2], 16), int(match[3], 16), int(match[4], 16), int(match[5])))
         # " <path>" is printed only for a bound socket, so an empty group here is a path
         # that starts with a newline and continues on the next line.
-        paths.append(match[6])
+        paths.append(None if match[6] is None else [match[6]])
     result = []
-    for (flags, type_number, state_number, inode_number), path in zip(rows, paths, strict=True):
+    for (flags, type_number, state_number, inode_number), parts in zip(rows, paths, strict=True):
+        path = None if parts is None else "\n".join(parts)
         state_text = None
         if flags & _SO_ACCEPTCON:
             state: TcpState | None = TcpState.LISTEN
