@@ -202,9 +202,10 @@ class _LookupPool:
         if start_thread:
             try:
                 threading.Thread(target=self._work, name="netstatlib-resolve", daemon=True).start()
-            except BaseException:
+            except BaseException:  # no thread could be started ("can't start new thread")
                 with self._lock:
                     self._threads -= 1
+                self.withdraw(lookup, inbox)
                 raise
         return lookup
 
@@ -231,19 +232,29 @@ class _LookupPool:
                 self._busy += 1
                 for inbox in lookup.waiters:
                     inbox.put(("start", lookup))
+            name: object = None
             try:
                 name = lookup.resolver(lookup.address)
             except Exception:
                 name = None
-            with self._lock:
-                self._busy -= 1
-                lookup.finished = time.monotonic()
-                lookup.name = name if isinstance(name, str) and name else None
-                if self._lookups.get(lookup.key) is lookup:
-                    del self._lookups[lookup.key]
-                for inbox in lookup.waiters:
-                    inbox.put(("done", lookup))
-                lookup.waiters.clear()
+            except BaseException:
+                # SystemExit from a resolver ends this thread: it no longer counts.
+                self._finish(lookup, None)
+                with self._lock:
+                    self._threads -= 1
+                raise
+            self._finish(lookup, name)
+
+    def _finish(self, lookup: _Lookup, name: object) -> None:
+        with self._lock:
+            self._busy -= 1
+            lookup.finished = time.monotonic()
+            lookup.name = name if isinstance(name, str) and name else None
+            if self._lookups.get(lookup.key) is lookup:
+                del self._lookups[lookup.key]
+            for inbox in lookup.waiters:
+                inbox.put(("done", lookup))
+            lookup.waiters.clear()
 
 
 _POOL = _LookupPool()
