@@ -543,9 +543,11 @@ def compile_filter(text: str) -> Predicate:
     ``F.state.isin(["ESTABLISHED"]) & (F.remote_port == 443)``. See the module
     docstring for the language and for how ss's view (a listener's peer is
     ``0.0.0.0:0``, an unconnected UDP socket is ``closed``) is carried over to
-    netstatlib's records. A syntax error, an unknown state, service or address raises
-    :class:`~netstatlib.FilterError` with ``position`` (0-based offset in ``text``)
-    and ``expected`` set.
+    netstatlib's records. A syntax error, an unknown state, service or address, and a
+    filter nesting more than 100 levels of parentheses and ``not`` (or whose predicate
+    would) raise :class:`~netstatlib.FilterError` with ``position`` (0-based offset in
+    ``text``) and ``expected`` set. A long chain of ``or`` or ``and`` is not nesting: it
+    compiles in time proportional to its length.
     """
     if not isinstance(text, str):
         raise FilterError(
