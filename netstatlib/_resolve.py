@@ -7,8 +7,11 @@ for a program or the command line, under rules a monitoring tool can live with:
 * **concurrent**: every distinct address is looked up once, several at a time;
 * **bounded**: each lookup has a ``timeout`` and the whole call a ``deadline``; a DNS
   server that never answers costs at most the deadline, and the call returns with what
-  it has. Lookups run in daemon threads: a stuck ``getnameinfo()`` (which cannot be
-  cancelled) is abandoned, never waited for, not even at interpreter exit;
+  it has. Lookups run in one pool of daemon threads shared by every call, never more
+  threads than ``workers`` (see ``_LookupPool``): a stuck lookup (which cannot be
+  cancelled) is abandoned, never waited for, not even at interpreter exit, and holds its
+  thread until the system resolver gives up, while no further lookup of an abandoned
+  call starts;
 * **cached**: answers (including "no name") are kept for ``ttl`` seconds in a
   :class:`NameCache`, shared by default, so a redisplay every few seconds does not ask
   again;
@@ -20,6 +23,10 @@ programs with their own DNS policy never touch the system resolver.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import heapq
+import os
 import queue
 import socket
 import threading
@@ -123,6 +130,138 @@ def _wanted(endpoint: Endpoint | None) -> bool:
     return endpoint is not None and int(endpoint.address) != 0
 
 
+class _Lookup:
+    """One address being looked up, and the calls waiting for its answer."""
+
+    __slots__ = ("address", "finished", "key", "name", "resolver", "started", "waiters")
+
+    def __init__(self, key: tuple[int, str], address: str, resolver: HostResolver) -> None:
+        self.key = key
+        self.address = address
+        self.resolver = resolver
+        self.waiters: list[queue.SimpleQueue[tuple[str, _Lookup]]] = []
+        self.started: float | None = None
+        self.finished: float | None = None
+        self.name: str | None = None
+
+
+class _LookupPool:
+    """The threads that run host lookups, one pool for the whole process.
+
+    A lookup stuck in the system resolver cannot be cancelled: its thread stays busy
+    until ``gethostbyaddr()`` gives up by itself (the resolver's own timeout, seconds to
+    tens of seconds against a DNS server that never answers). With threads of its own per
+    call, every call against a silent server left its threads behind, each then going on
+    to the call's next addresses (100 calls left 1,577 threads and as many open sockets).
+    Here every call shares this pool; a thread is started only while the pool has fewer
+    than the asking call's ``workers``, so the process never holds more lookup threads
+    than the largest ``workers`` asked for, and a lookup nobody waits for any more is
+    taken out of the queue before it starts. An address already being looked up (for
+    another call, or stuck since an earlier one) is not asked again: the call waits for
+    that lookup. Threads are daemons (a stuck lookup must not keep the program alive) and
+    end when the queue is empty.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: collections.deque[_Lookup] = collections.deque()
+        self._lookups: dict[tuple[int, str], _Lookup] = {}  # queued or running
+        self._threads = 0
+        self._busy = 0
+
+    def reset(self) -> None:
+        """Forget every lookup and thread: for a child process after ``fork()``, which
+        has none of its parent's threads (and may have copied the lock held)."""
+        self.__init__()  # type: ignore[misc]
+
+    def request(
+        self,
+        address: str,
+        resolver: HostResolver,
+        inbox: queue.SimpleQueue[tuple[str, _Lookup]],
+        workers: int,
+    ) -> _Lookup:
+        """The lookup of ``address``, queued unless it is already queued or running;
+        ``inbox`` gets ``("start", lookup)`` when it starts (at once if it has) and
+        ``("done", lookup)`` when it ends."""
+        # The lookup holds the resolver, so its id() names it as long as the entry lives.
+        key = (id(resolver), address)
+        start_thread = False
+        with self._lock:
+            lookup = self._lookups.get(key)
+            if lookup is None:
+                lookup = self._lookups[key] = _Lookup(key, address, resolver)
+                self._queue.append(lookup)
+                idle = self._threads - self._busy
+                if self._threads < workers and idle < len(self._queue):
+                    self._threads += 1
+                    start_thread = True
+            lookup.waiters.append(inbox)
+            if lookup.started is not None:
+                inbox.put(("start", lookup))
+        if start_thread:
+            try:
+                threading.Thread(target=self._work, name="netstatlib-resolve", daemon=True).start()
+            except BaseException:  # no thread could be started ("can't start new thread")
+                with self._lock:
+                    self._threads -= 1
+                self.withdraw(lookup, inbox)
+                raise
+        return lookup
+
+    def withdraw(self, lookup: _Lookup, inbox: queue.SimpleQueue[tuple[str, _Lookup]]) -> None:
+        """The call of ``inbox`` no longer waits for ``lookup``; a lookup that nobody
+        waits for any more and has not started never starts."""
+        with self._lock:
+            with contextlib.suppress(ValueError):
+                lookup.waiters.remove(inbox)
+            if not lookup.waiters and lookup.started is None:
+                with contextlib.suppress(ValueError):
+                    self._queue.remove(lookup)
+                if self._lookups.get(lookup.key) is lookup:
+                    del self._lookups[lookup.key]
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._threads -= 1
+                    return
+                lookup = self._queue.popleft()
+                lookup.started = time.monotonic()
+                self._busy += 1
+                for inbox in lookup.waiters:
+                    inbox.put(("start", lookup))
+            name: object = None
+            try:
+                name = lookup.resolver(lookup.address)
+            except Exception:
+                name = None
+            except BaseException:
+                # SystemExit from a resolver ends this thread: it no longer counts.
+                self._finish(lookup, None)
+                with self._lock:
+                    self._threads -= 1
+                raise
+            self._finish(lookup, name)
+
+    def _finish(self, lookup: _Lookup, name: object) -> None:
+        with self._lock:
+            self._busy -= 1
+            lookup.finished = time.monotonic()
+            lookup.name = name if isinstance(name, str) and name else None
+            if self._lookups.get(lookup.key) is lookup:
+                del self._lookups[lookup.key]
+            for inbox in lookup.waiters:
+                inbox.put(("done", lookup))
+            lookup.waiters.clear()
+
+
+_POOL = _LookupPool()
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_POOL.reset)
+
+
 def _lookup_hosts(
     addresses: list[str],
     resolver: HostResolver,
@@ -131,48 +270,54 @@ def _lookup_hosts(
     deadline: float,
     workers: int,
 ) -> dict[str, str | None]:
-    """Look ``addresses`` up concurrently; an address missing from the result ran out of
-    time (its lookup is abandoned, not cached)."""
+    """Look ``addresses`` up in the shared pool, at most ``workers`` at a time. An address
+    missing from the result ran out of time: its lookup took longer than ``timeout``, or
+    had not answered (or not started) at the ``deadline``; it is abandoned, not cached,
+    and no lookup of this call starts after the deadline."""
     if not addresses:
         return {}
-    answers: queue.Queue[tuple[str, str | None]] = queue.Queue()
-    todo: queue.Queue[str] = queue.Queue()
-    for address in addresses:
-        todo.put(address)
-
-    def work() -> None:
-        while True:
-            try:
-                address = todo.get_nowait()
-            except queue.Empty:
-                return
-            started = time.monotonic()
-            try:
-                name = resolver(address)
-            except Exception:
-                name = None
-            if time.monotonic() - started <= timeout:
-                answers.put((address, name if isinstance(name, str) and name else None))
-            # A late answer is dropped: the caller gave up on it.
-
-    # Daemon threads: a lookup stuck in the system resolver must not keep the program
-    # alive (a ThreadPoolExecutor's threads are joined at exit).
-    for number in range(min(workers, len(addresses))):
-        threading.Thread(target=work, name=f"netstatlib-resolve-{number}", daemon=True).start()
+    end = time.monotonic() + deadline
+    inbox: queue.SimpleQueue[tuple[str, _Lookup]] = queue.SimpleQueue()
+    todo = collections.deque(addresses)
+    waiting: set[_Lookup] = set()
+    # (when the lookup has had its time, order of starting, lookup): a heap.
+    expiries: list[tuple[float, int, _Lookup]] = []
+    started = 0
     result: dict[str, str | None] = {}
-    # Each lookup may take `timeout`; with fewer workers than addresses they queue up,
-    # so the natural bound is ceil(n / workers) * timeout, capped by the deadline.
-    rounds = -(-len(addresses) // max(1, min(workers, len(addresses))))
-    end = time.monotonic() + min(deadline, rounds * timeout + 0.05)
-    while len(result) < len(addresses):
-        remaining = end - time.monotonic()
-        if remaining <= 0:
-            break
-        try:
-            address, name = answers.get(timeout=remaining)
-        except queue.Empty:
-            break
-        result[address] = name
+    try:
+        while True:
+            now = time.monotonic()
+            while expiries and expiries[0][0] <= now:
+                lookup = heapq.heappop(expiries)[2]
+                if lookup in waiting:  # running for longer than `timeout`: abandoned
+                    waiting.discard(lookup)
+                    _POOL.withdraw(lookup, inbox)
+            if now >= end:
+                break
+            while todo and len(waiting) < workers:
+                waiting.add(_POOL.request(todo.popleft(), resolver, inbox, workers))
+            if not waiting:
+                break
+            wake = min(end, expiries[0][0]) if expiries else end
+            try:
+                event, lookup = inbox.get(timeout=max(0.0, wake - now))
+            except queue.Empty:
+                continue
+            if lookup not in waiting:
+                continue  # abandoned, or a "start" that came after its "done"
+            if event == "start":
+                assert lookup.started is not None
+                started += 1
+                heapq.heappush(expiries, (lookup.started + timeout, started, lookup))
+            else:
+                waiting.discard(lookup)
+                assert lookup.started is not None and lookup.finished is not None
+                if lookup.finished - lookup.started <= timeout:
+                    result[lookup.address] = lookup.name
+                # A late answer is dropped: the caller gave up on it.
+    finally:
+        for lookup in waiting:
+            _POOL.withdraw(lookup, inbox)
     return result
 
 
@@ -198,6 +343,15 @@ def resolve_names(
     ``local`` and ``remote`` are unchanged, and an endpoint with no name at all keeps
     ``None``: unresolved stays numeric. A name the source already printed (a Windows
     capture without ``-n``) is kept.
+
+    Lookups run in one pool of threads shared by every call in the process: a call
+    adds threads only while the pool has fewer than its ``workers``, so however many
+    calls run, or time out against a DNS server that never answers, the process holds
+    at most ``workers`` lookup threads (the largest ``workers`` any call gave). A lookup
+    stuck in the system resolver cannot be cancelled: it keeps its thread until the
+    resolver gives up by itself, and meanwhile the same address is not asked again; a
+    call that reaches its deadline starts no further lookup, and lookups of its that
+    were still queued never start.
 
     Answers, "no name" included, are cached (``cache``, by default one shared
     :class:`NameCache` with a 5-minute lifetime); a lookup that ran out of time is not.

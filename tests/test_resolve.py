@@ -174,3 +174,151 @@ def test_the_default_service_lookup_reads_the_local_services_database() -> None:
         pytest.skip("no services database on this machine")
     assert system_service_name(22, "tcp") == expected
     assert system_service_name(1, "nonsense-protocol") is None
+
+
+# -- one bounded pool of lookup threads ------------------------------------------------
+
+
+def lookup_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "netstatlib-resolve"]
+
+
+def wait_for_no_lookup_threads() -> None:
+    """Threads end once nothing is queued; a released resolver lets them."""
+    for _ in range(200):
+        if not lookup_threads():
+            return
+        time.sleep(0.025)
+    raise AssertionError(f"lookup threads left: {lookup_threads()}")
+
+
+class SilentDNS:
+    """A resolver that never answers until released, and counts the questions."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.asked: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, address: str) -> str | None:
+        with self.lock:
+            self.asked.append(address)
+        self.release.wait(60)
+        return "late.example"
+
+
+def peers(call: int, count: int) -> list[Connection]:
+    """``count`` connections to addresses no other call uses, from a wildcard address
+    (never looked up), so only the peers are asked."""
+    return [
+        conn(ep("0.0.0.0", 40000 + number), ep(f"10.{call // 250}.{call % 250}.{number}", 443))
+        for number in range(1, count + 1)
+    ]
+
+
+def test_calls_against_a_resolver_that_never_answers_share_a_bounded_pool() -> None:
+    """100 calls, 20 new addresses each, against a resolver that never answers: the
+    process never holds more than `workers` lookup threads, and only the lookups those
+    threads started were ever asked (each call's other lookups were withdrawn at its
+    deadline, before they started)."""
+    silent = SilentDNS()
+    wait_for_no_lookup_threads()
+    most = 0
+    try:
+        for call in range(100):
+            started = time.monotonic()
+            out = resolve_names(
+                peers(call, 20),
+                resolver=silent,
+                services=services,
+                timeout=0.01,
+                deadline=0.03,
+                workers=4,
+                cache=NameCache(),
+            )
+            assert time.monotonic() - started < 0.03 + 1.5  # the deadline holds
+            assert all(row.remote_name is not None for row in out)
+            assert all(row.remote_name.host == str(row.remote.address) for row in out)  # type: ignore[union-attr]
+            most = max(most, len(lookup_threads()))
+        assert 1 <= most <= 4
+        assert len(silent.asked) == 4  # the four stuck lookups, nothing after them
+    finally:
+        silent.release.set()
+    wait_for_no_lookup_threads()
+    assert len(silent.asked) == 4  # withdrawn lookups did not start once threads were free
+
+
+def test_a_call_starts_no_lookup_after_its_deadline() -> None:
+    silent = SilentDNS()
+    rows = peers(0, 6)
+    try:
+        resolve_names(rows, resolver=silent, services=services, timeout=5, deadline=0.2, workers=2)
+        assert len(silent.asked) == 2
+        time.sleep(0.3)
+        assert len(silent.asked) == 2
+    finally:
+        silent.release.set()
+    wait_for_no_lookup_threads()
+    assert len(silent.asked) == 2
+
+
+def test_a_lookup_past_its_timeout_frees_a_place_for_the_next() -> None:
+    """Each lookup has `timeout`: past it, the call goes on with its next address (on
+    another thread, the stuck one being busy)."""
+    release = threading.Event()
+
+    def slow_first(address: str) -> str | None:
+        if address == "10.0.0.1":
+            release.wait(60)
+        return f"host-{address}"
+
+    rows = peers(0, 3)
+    try:
+        out = resolve_names(
+            rows,
+            resolver=slow_first,
+            services=services,
+            timeout=0.1,
+            deadline=5,
+            workers=2,
+            cache=NameCache(ttl=0),
+        )
+    finally:
+        release.set()
+    hosts = [row.remote_name.host for row in out]  # type: ignore[union-attr]
+    assert hosts == ["10.0.0.1", "host-10.0.0.2", "host-10.0.0.3"]
+    wait_for_no_lookup_threads()
+
+
+def test_an_address_stuck_in_a_lookup_is_not_asked_again() -> None:
+    silent = SilentDNS()
+    rows = peers(0, 1)
+    try:
+        for _ in range(5):
+            resolve_names(rows, resolver=silent, services=services, timeout=0.01, deadline=0.05)
+        assert silent.asked == ["10.0.0.1"]
+    finally:
+        silent.release.set()
+    wait_for_no_lookup_threads()
+
+
+def test_concurrent_calls_share_the_pool() -> None:
+    dns = FakeDNS({f"10.0.{call}.1": f"host-{call}" for call in range(8)})
+    results: dict[int, list[Connection]] = {}
+
+    def call(number: int) -> None:
+        results[number] = list(
+            resolve_names(
+                peers(number, 3), resolver=dns, services=services, workers=3, cache=NameCache()
+            )
+        )
+
+    threads = [threading.Thread(target=call, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for number, rows in results.items():
+        assert rows[0].remote_name is not None
+        assert rows[0].remote_name.host == f"host-{number}"
+    wait_for_no_lookup_threads()

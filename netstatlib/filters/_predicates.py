@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import socket
+import threading
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -259,6 +260,11 @@ class Predicate:
     def __invert__(self) -> Predicate:
         return Not(self)
 
+    def _nesting(self) -> int:
+        """How many levels of ``&``, ``|`` and ``~`` the predicate holds: 0 for a test
+        on a field."""
+        return 0
+
     def __bool__(self) -> bool:
         raise FilterError(
             "a predicate has no truth value: combine predicates with &, | and ~, "
@@ -290,13 +296,23 @@ def _as_predicate(value: object) -> Predicate:
     raise FilterError(f"cannot combine a predicate with {type(value).__name__}: {value!r}")
 
 
-def _check_types(parts: Iterable[Predicate]) -> None:
-    types = frozenset({Connection, Route, InterfaceStats, ProtocolStats})
-    for part in parts:
-        types &= part.record_types
-    if not types:
-        names = ", ".join(sorted({name for part in parts for name in part.fields()}))
-        raise FilterError(f"no record has all of the fields {names}")
+MAX_NESTING = 100
+"""How many levels of ``&``, ``|`` and ``~`` a predicate may hold (``a & (b | ~c)`` has
+three): building a deeper one raises :class:`~netstatlib.FilterError`. Evaluating,
+printing, comparing and planning a predicate each go down it recursively, a few Python
+frames per level; the limit keeps that far below Python's recursion limit, and is far
+above any filter a person writes."""
+
+_ALL_RECORD_TYPES = frozenset({Connection, Route, InterfaceStats, ProtocolStats})
+
+
+def _checked_nesting(levels: int) -> int:
+    if levels > MAX_NESTING:
+        raise FilterError(
+            f"the predicate nests more than {MAX_NESTING} levels of &, | and ~ "
+            "(the limit on how deep a filter may nest)"
+        )
+    return levels
 
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -545,34 +561,156 @@ class Missing(Predicate):
         return f"F.{self.field}.is_missing()"
 
 
-class _Junction(Predicate):
-    """Parts joined by one operator: :class:`And` or :class:`Or`."""
+# Guards the check-and-append by which a junction grows a list it shares (see _Junction).
+_GROWTH = threading.Lock()
 
-    __slots__ = ()
-    parts: tuple[Predicate, ...]
+
+class _Junction(Predicate):
+    """Parts joined by one operator: :class:`And` or :class:`Or`. Immutable.
+
+    ``p = p | q`` in a loop must not copy all of ``p``'s parts each time, which is
+    quadratic (10k terms took 20 s). So a junction keeps its parts as the first ``_size``
+    items of a list, and a junction made from it by adding parts at the end appends them
+    to the same list when nobody has appended to it yet (otherwise it copies): the items
+    below ``_size`` never change, so each junction still sees its own parts. The tuple
+    :attr:`parts`, the fields and the hash are made on first use; the record types and
+    the nesting depth are carried along as parts are added.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_fields",
+        "_hash",
+        "_items",
+        "_levels",
+        "_size",
+        "_tuple",
+        "_types",
+    )
+    __match_args__ = ("parts",)
     symbol: ClassVar[str]
+    _items: list[Predicate]
+    _size: int
+    _tuple: tuple[Predicate, ...] | None
+    _types: frozenset[type]
+    _levels: int
+    _fields: frozenset[str] | None
+    _hash: int | None
+
+    def __init__(self, parts: Iterable[Predicate]) -> None:
+        items = [_as_predicate(part) for part in parts]
+        types = _ALL_RECORD_TYPES
+        for part in items:
+            types &= part.record_types
+        levels = 1 + max((part._nesting() for part in items), default=0)
+        self._set(items, len(items), tuple(items), types, _checked_nesting(levels))
+
+    def _set(
+        self,
+        items: list[Predicate],
+        size: int,
+        parts: tuple[Predicate, ...] | None,
+        types: frozenset[type],
+        levels: int,
+    ) -> None:
+        store = object.__setattr__
+        store(self, "_items", items)
+        store(self, "_size", size)
+        store(self, "_tuple", parts)
+        store(self, "_types", types)
+        store(self, "_levels", levels)
+        store(self, "_fields", None)
+        store(self, "_hash", None)
 
     @classmethod
     def of(cls, *parts: Predicate) -> Predicate:
-        """The parts joined, with nested joins of the same kind flattened."""
-        flat: list[Predicate] = []
-        for part in parts:
-            flat.extend(part.parts if isinstance(part, cls) else (part,))
-        _check_types(flat)
-        return cls(tuple(flat))  # type: ignore[call-arg]
+        """The parts joined, with nested joins of the same kind flattened; a
+        :class:`~netstatlib.FilterError` when no record has all the fields they read."""
+        first = parts[0] if parts and isinstance(parts[0], cls) else None
+        added: list[Predicate] = []
+        types = _ALL_RECORD_TYPES if first is None else first._types
+        levels = 1 if first is None else first._levels
+        for part in parts[1:] if first is not None else parts:
+            if isinstance(part, cls):
+                added.extend(part.parts)
+                types &= part._types
+                levels = max(levels, part._levels)
+            else:
+                added.append(part)
+                types &= part.record_types
+                levels = max(levels, 1 + part._nesting())
+        _checked_nesting(levels)
+        if not types:
+            every = ((first,) if first is not None else ()) + parts
+            names = ", ".join(sorted({name for part in every for name in part.fields()}))
+            raise FilterError(f"no record has all of the fields {names}")
+        if first is None:
+            items = added
+        else:
+            with _GROWTH:
+                if len(first._items) == first._size:  # nobody grew the list: grow it
+                    items = first._items
+                    items.extend(added)
+                else:
+                    items = first._items[: first._size] + added
+        joined = cls.__new__(cls)
+        size = len(added) if first is None else first._size + len(added)
+        joined._set(items, size, None, types, levels)
+        return joined
+
+    @property
+    def parts(self) -> tuple[Predicate, ...]:
+        """The predicates joined, in order."""
+        parts = self._tuple
+        if parts is None:
+            parts = tuple(self._items[: self._size])
+            object.__setattr__(self, "_tuple", parts)
+        return parts
+
+    @property
+    def record_types(self) -> frozenset[type]:
+        return self._types
+
+    def _nesting(self) -> int:
+        return self._levels
 
     def fields(self) -> frozenset[str]:
-        return frozenset().union(*(part.fields() for part in self.parts))
+        fields = self._fields
+        if fields is None:
+            fields = frozenset().union(*(part.fields() for part in self.parts))
+            object.__setattr__(self, "_fields", fields)
+        return fields
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _Junction)
+        return self is other or (self._size == other._size and self.parts == other.parts)
+
+    def __hash__(self) -> int:
+        value = self._hash
+        if value is None:
+            value = hash((self.symbol, self.parts))
+            object.__setattr__(self, "_hash", value)
+        return value
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise attrs.exceptions.FrozenInstanceError()
+
+    def __delattr__(self, name: str) -> None:
+        raise attrs.exceptions.FrozenInstanceError()
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Predicate, ...]]]:
+        return (type(self), (self.parts,))
 
     def __repr__(self) -> str:
         return f" {self.symbol} ".join(_grouped(part, self) for part in self.parts)
 
 
-@attrs.frozen(repr=False)
 class And(_Junction):
     """Every part holds."""
 
-    parts: tuple[Predicate, ...]
+    __slots__ = ()
     symbol: ClassVar[str] = "&"
 
     def _test(self) -> Test:
@@ -580,11 +718,10 @@ class And(_Junction):
         return lambda record: all(test(record) for test in tests)
 
 
-@attrs.frozen(repr=False)
 class Or(_Junction):
     """At least one part holds."""
 
-    parts: tuple[Predicate, ...]
+    __slots__ = ()
     symbol: ClassVar[str] = "|"
 
     def _test(self) -> Test:
@@ -605,7 +742,14 @@ def _grouped(part: Predicate, parent: Predicate) -> str:
 class Not(Predicate):
     """The part does not hold."""
 
-    part: Predicate
+    part: Predicate = attrs.field(converter=_as_predicate)
+    _levels: int = attrs.field(init=False, eq=False, hash=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_levels", _checked_nesting(1 + self.part._nesting()))
+
+    def _nesting(self) -> int:
+        return self._levels
 
     def fields(self) -> frozenset[str]:
         return self.part.fields()

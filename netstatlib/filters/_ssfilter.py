@@ -90,9 +90,11 @@ language cannot express with the same meaning.
 
 from __future__ import annotations
 
+import operator
 import re
 import socket
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import attrs
@@ -101,6 +103,7 @@ import netaddr
 from .._errors import FilterError
 from .._model import TcpState
 from ._predicates import (
+    MAX_NESTING,
     And,
     Compare,
     F,
@@ -375,6 +378,30 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0  # parentheses and 'not's open around the current word
+
+    def too_deep(self, token: _Token) -> FilterError:
+        # The parser recurses once per level, and so does everything that later walks
+        # the predicate (predicates refuse more than MAX_NESTING levels themselves).
+        return self.fail(
+            f"the filter nests more than {MAX_NESTING} levels of parentheses and 'not'",
+            f"at most {MAX_NESTING} levels",
+            token,
+        )
+
+    def combined(self, token: _Token, combine: Callable[[], Predicate]) -> Predicate:
+        """``combine()``; a predicate nested too deeply is reported at ``token``."""
+        try:
+            return combine()
+        except FilterError as exc:
+            if exc.position is not None:
+                raise
+            raise self.fail(
+                f"the filter is nested too deeply: its predicate would have more than "
+                f"{MAX_NESTING} levels of and, or and not",
+                f"at most {MAX_NESTING} levels",
+                token,
+            ) from None
 
     def peek(self) -> _Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -400,7 +427,8 @@ class _Parser:
 
     def parse(self) -> Predicate:
         states = self.states()
-        if self.peek() is None:
+        start = self.peek()
+        if start is None:
             return _ANY if states is None else states
         expression = self.exprlist()
         token = self.peek()
@@ -408,7 +436,9 @@ class _Parser:
             if token.text == ")":
                 raise self.fail("unbalanced ')'", "a condition, 'and', 'or' or the end")
             raise self.fail("unexpected word", "a condition, 'and', 'or' or the end")
-        return expression if states is None else states & expression
+        if states is None:
+            return expression
+        return self.combined(start, partial(operator.and_, states, expression))
 
     def states(self) -> Predicate | None:
         bits: frozenset[int] | None = None
@@ -433,34 +463,40 @@ class _Parser:
         return None if bits is None else _states_predicate(bits)
 
     def exprlist(self) -> Predicate:
+        # A chain of n conditions costs O(n): each "|" or "&" appends to the junction
+        # built so far instead of copying it (see _Junction in _predicates.py).
         result = self.expr()
         while True:
-            word = self.word()
-            if word is None or word == ")":
+            token = self.peek()
+            if token is None or token.text == ")":
                 return result
-            if word in _OR:
+            if token.text in _OR:
                 self.take()
-                result = result | self.expr()
+                result = self.combined(token, partial(operator.or_, result, self.expr()))
             else:
-                if word in _AND:
+                if token.text in _AND:
                     self.take()
-                result = result & self.expr()
+                result = self.combined(token, partial(operator.and_, result, self.expr()))
 
     def expr(self) -> Predicate:
         token = self.peek()
         if token is None:
             raise self.fail("the filter ends too early", _EXPR_START)
         word = token.text
-        if word == "(":
+        if word == "(" or word in _NOT:
             self.take()
-            inner = self.exprlist()
-            if self.word() != ")":
-                raise self.fail("unbalanced '('", "')'")
-            self.take()
-            return inner
-        if word in _NOT:
-            self.take()
-            return ~self.expr()
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise self.too_deep(token)
+            if word == "(":
+                result = self.exprlist()
+                if self.word() != ")":
+                    raise self.fail("unbalanced '('", "')'")
+                self.take()
+            else:
+                result = self.combined(token, partial(operator.invert, self.expr()))
+            self.depth -= 1
+            return result
         if word in ("src", "dst"):
             self.take()
             if self.word() in _EQ:
@@ -507,9 +543,11 @@ def compile_filter(text: str) -> Predicate:
     ``F.state.isin(["ESTABLISHED"]) & (F.remote_port == 443)``. See the module
     docstring for the language and for how ss's view (a listener's peer is
     ``0.0.0.0:0``, an unconnected UDP socket is ``closed``) is carried over to
-    netstatlib's records. A syntax error, an unknown state, service or address raises
-    :class:`~netstatlib.FilterError` with ``position`` (0-based offset in ``text``)
-    and ``expected`` set.
+    netstatlib's records. A syntax error, an unknown state, service or address, and a
+    filter nesting more than 100 levels of parentheses and ``not`` (or whose predicate
+    would) raise :class:`~netstatlib.FilterError` with ``position`` (0-based offset in
+    ``text``) and ``expected`` set. A long chain of ``or`` or ``and`` is not nesting: it
+    compiles in time proportional to its length.
     """
     if not isinstance(text, str):
         raise FilterError(

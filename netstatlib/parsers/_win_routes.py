@@ -102,19 +102,24 @@ class WindowsInterface:
 # " 12...00 1c 42 da 01 6a ......Example Adapter", "  1.....Software Loopback Interface 1",
 # " 13...00 00 00 00 00 00 00 e0 Microsoft ISATAP Adapter" (eight bytes fill the
 # 24-character column, so no dots follow), XP's "0x2 ...00 0c 29 aa bb cc ...... Adapter".
+# The pattern stops where the description starts, which is the rest of the line without
+# its surrounding blanks: matching the description too (".*?" then "\s*" to the end)
+# would try every split of a long run of blanks inside it, quadratic in its length.
 _INTERFACE = re.compile(
-    r"\s*(?P<index>0[xX][0-9A-Fa-f]+|[0-9]+)\s*\.\.\."
-    r"(?P<mac>(?:[0-9A-Fa-f]{2} ){1,8})?\.*\s*(?P<description>.*?)\s*"
+    r"\s*(?P<index>0[xX][0-9A-Fa-f]+|[0-9]+)\s*\.\.\.(?P<mac>(?:[0-9A-Fa-f]{2} ){1,8})?\.*"
 )
 _IPV4 = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})")
 # The first token of an IPv4 row, well formed or not: digits and dots.
 _IPV4_START = re.compile(r"[0-9]+\.[0-9.]*")
-_IPV6 = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+_IPV6_CHARACTERS = re.compile(r"[0-9A-Fa-f:.]+")
 # An address anywhere in a line: a dotted quad (not part of a longer dotted number such
-# as a Windows version 10.0.19045.3693), or IPv6 text with "::" or four groups.
+# as a Windows version 10.0.19045.3693), or IPv6 text with "::" or four groups. Groups
+# are only tried from the start of a run of hex digits (the look-behind): a match that
+# starts inside a run also matches from the run's start, and trying every position of a
+# long run would cost the run's length each time, quadratic in all.
 _ADDRESS_IN_TEXT = re.compile(
     r"(?<![0-9.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9])"
-    r"|[0-9A-Fa-f]::|::[0-9A-Fa-f]|[0-9A-Fa-f]+(?::[0-9A-Fa-f]+){3,}"
+    r"|[0-9A-Fa-f]::|::[0-9A-Fa-f]|(?<![0-9A-Fa-f])[0-9A-Fa-f]+(?::[0-9A-Fa-f]+){3,}"
 )
 # What a gateway column holds when it is an address rather than the on-link word, which
 # is letters in the translations seen (Spanish "En vínculo"; Russian keeps "On-link").
@@ -124,7 +129,11 @@ _COMMAND = re.compile(r">\s*(?:route|netstat)(?:\.exe)?\b", re.IGNORECASE)
 _TITLE_ENDS = (":", "\uff1a")  # ASCII and fullwidth colon (Chinese, Japanese titles)
 
 
-def _interface(match: re.Match[str]) -> WindowsInterface:
+def _interface_entry(line: str) -> WindowsInterface | None:
+    """The interface-list entry a line holds, or None."""
+    match = _INTERFACE.match(line)
+    if match is None:
+        return None
     index_text = match["index"]
     index = int(index_text[2:], 16) if index_text[1:2] in ("x", "X") else int(index_text)
     mac_text = match["mac"]
@@ -133,7 +142,8 @@ def _interface(match: re.Match[str]) -> WindowsInterface:
         raw = bytes.fromhex(mac_text)
         if len(raw) in (6, 8):
             mac = netaddr.EUI(int.from_bytes(raw, "big"), version=len(raw) * 8)
-    return WindowsInterface(index=index, mac=mac, description=match["description"])
+    description = line[match.end() :].strip()
+    return WindowsInterface(index=index, mac=mac, description=description)
 
 
 def parse_interface_list(
@@ -148,9 +158,9 @@ def parse_interface_list(
     text = decode(data, encoding, source=source)
     found = []
     for line in lines(text):
-        match = _INTERFACE.fullmatch(line)
-        if match is not None:
-            found.append(_interface(match))
+        entry = _interface_entry(line)
+        if entry is not None:
+            found.append(entry)
     return found
 
 
@@ -178,7 +188,7 @@ def _ipv6(text: str) -> netaddr.IPAddress:
     # netaddr parses with inet_pton; the pattern first keeps out what that was never
     # meant to see (non-ASCII digits, a "%zone"), so netaddr fails only with its
     # AddrFormatError.
-    if _IPV6.fullmatch(text) is None:
+    if ":" not in text or _IPV6_CHARACTERS.fullmatch(text) is None:
         raise ValueError(f"not an IPv6 address: {text!r}")
     return netaddr.IPAddress(text, 6)
 
@@ -383,9 +393,8 @@ def parse_routes(
                 continue
             if _is_separator(stripped):
                 continue
-            match = _INTERFACE.fullmatch(line)
-            if match is not None:
-                interface = _interface(match)
+            interface = _interface_entry(line)
+            if interface is not None:
                 if interface.description:  # a route's interface is a name or None, never ""
                     names[interface.index] = interface.description
                 continue
