@@ -67,6 +67,11 @@ class CapturedText:
     * Windows: ``"netstat-ano.txt"``, ``"netstat-rn.txt"``, ``"netstat-e.txt"``,
       ``"netstat-s.txt"``, and optionally ``"processes.json"``.
 
+    A path is read when ``CapturedText`` is made, and must name a regular file of at
+    most 1 GiB (a FIFO, a device or a folder would block, never end or mean nothing);
+    anything wrong with a name, a content or a path (not found, unreadable, a NUL or
+    an unencodable character in it) raises :class:`~netstatlib.UsageError`.
+
     A query whose text is missing raises what the backend raises for a missing source
     (:class:`~netstatlib.SourceNotFoundError` for a required Linux file,
     :class:`~netstatlib.UnsupportedError` for a Windows output). The text is held in
