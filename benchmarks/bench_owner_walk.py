@@ -57,8 +57,11 @@ def stat_walk_fds(
     pending: Iterator[bytes],
     namespace: tuple[int, int] | None,
     wanted: Collection[int] | None,
+    below: int | None = None,
 ) -> tuple[dict[int, tuple[int, ...]], int]:
-    """``_sources._walk_fds`` with ``stat()`` in place of ``readlink()`` per fd."""
+    """``_sources._walk_fds`` with ``stat()`` in place of ``readlink()`` per fd (the live
+    /proc only: no capture's folder, ``below``)."""
+    assert below is None
     found: dict[int, tuple[int, ...]] = {}
     inspected = 0
     stat_fd = os.stat

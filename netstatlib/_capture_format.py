@@ -41,7 +41,7 @@ from ._errors import (
     SourceNotFoundError,
     UsageError,
 )
-from ._sources import FolderSource, Source
+from ._sources import MAX_PID, FolderSource, Source
 from ._version import __version__
 from .parsers.procfs import ByteOrder
 
@@ -51,6 +51,8 @@ __all__ = [
     "FORMAT_VERSION",
     "LINKS_FILE",
     "MANIFEST_FILE",
+    "MAX_INODE",
+    "MAX_JSON_SIZE",
     "PROCESSES_FILE",
     "WINDOWS_COMMANDS",
     "CaptureManifest",
@@ -77,6 +79,15 @@ __all__ = [
 
 FORMAT = "netstatlib-capture"
 FORMAT_VERSION = 1
+
+MAX_JSON_SIZE = 64 << 20
+"""The largest ``manifest.json``, ``processes.json`` or ``links.json`` read (64 MiB). A
+capture's own are far smaller (``processes.json`` takes about 11 bytes a socket: 64 MiB
+is some six million sockets); a larger one is refused before it is parsed, since parsed
+JSON takes many times its size in memory."""
+
+MAX_INODE = 0xFFFF_FFFF_FFFF_FFFF
+"""The largest socket inode a capture may name (an ``unsigned long``); 0 is no inode."""
 MANIFEST_FILE = "manifest.json"
 PROCESSES_FILE = "processes.json"
 LINKS_FILE = "links.json"
@@ -171,16 +182,65 @@ def manifest_json(manifest: CaptureManifest) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode()
 
 
-def _field(document: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+def _document(data: bytes, *, source: str, what: str) -> dict[str, Any]:
+    """The JSON object in ``data``; a :class:`~netstatlib.ParseError` naming ``source`` for
+    anything else: not JSON, not an object, over :data:`MAX_JSON_SIZE`, or nested deeper
+    than Python's parser recurses (``[[[[...``)."""
+    if len(data) > MAX_JSON_SIZE:
+        raise ParseError(
+            f"is {len(data)} bytes, over the {MAX_JSON_SIZE >> 20} MiB a {what} may have",
+            source=source,
+        )
+    try:
+        document = json.loads(data)
+    except RecursionError:
+        raise ParseError(f"not a valid {what}: nested too deeply", source=source) from None
+    except ValueError as exc:  # not JSON, not UTF-8, a number of too many digits
+        raise ParseError(f"not a valid {what}: {exc}", source=source) from None
+    if not isinstance(document, dict):
+        raise ParseError(f"not a valid {what}: not a JSON object", source=source)
+    return document
+
+
+def _shown(value: object) -> str:
+    """``value`` as a message quotes it: its repr (escapes and all), cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _field(document: object, key: str, kind: type | tuple[type, ...]) -> Any:
     """``document[key]`` if it is of ``kind`` (``None`` allowed when ``kind`` has it)."""
+    if not isinstance(document, dict):
+        raise TypeError(f"{_shown(document)} is not an object with {key!r}")
     value = document.get(key)
     if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _types(kind)):
-        raise TypeError(f"{key!r} is {value!r}")
+        raise TypeError(f"{key!r} is {_shown(value)}")
     return value
 
 
 def _types(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _number(value: object, what: str, low: int, high: int) -> int:
+    """``value`` if it is an integer from ``low`` to ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{what} {_shown(value)} is not a whole number from {low} to {high}")
+    return value
+
+
+def _pid(value: object) -> int:
+    return _number(value, "pid", 1, MAX_PID)
+
+
+def _relative_path(value: object, key: str) -> str:
+    """A ``/``-separated path inside the capture, as the manifest lists its files."""
+    if not isinstance(value, str):
+        raise TypeError(f"{key!r} must list strings, not {_shown(value)}")
+    parts = value.split("/")
+    if any(part in ("", ".", "..") for part in parts) or "\\" in value or "\0" in value:
+        raise ValueError(f"{key!r} lists {_shown(value)}, which is no path inside a capture")
+    return value
 
 
 _OPTIONAL_STR = (str, type(None))
@@ -220,30 +280,37 @@ def optional_manifest(source: Source) -> CaptureManifest | None:
 
 
 def parse_manifest(data: bytes, *, source: str = "<string>") -> CaptureManifest:
-    """A ``manifest.json`` read from ``data``; ``source`` names it in errors."""
+    """A ``manifest.json`` read from ``data``; ``source`` names it in errors.
+
+    Anything that is not a manifest this netstatlib reads (not JSON, over
+    :data:`MAX_JSON_SIZE`, nested too deeply, a field of the wrong type, a pid or version
+    out of range, a listed file outside the capture) raises
+    :class:`~netstatlib.ParseError` naming ``source``.
+    """
+    document = _document(data, source=source, what="capture manifest")
+    if document.get("format") != FORMAT:
+        raise ParseError(f"not a {FORMAT} manifest", source=source)
     try:
-        document = json.loads(data)
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise ParseError(f"not a {FORMAT} manifest", source=source)
         version = _field(document, "version", int)
+        if version < 1:
+            raise ValueError(f"version {_shown(version)} is not 1 or more")
         if version > FORMAT_VERSION:
             raise ParseError(
-                f"capture format version {version} is newer than this netstatlib reads "
+                f"capture format version {_shown(version)} is newer than this netstatlib reads "
                 f"({FORMAT_VERSION}): upgrade netstatlib",
                 source=source,
             )
         kind = _field(document, "kind", str)
         if kind not in CAPTURE_KINDS:
-            raise ValueError(f"unknown kind {kind!r}")
+            raise ValueError(f"unknown kind {_shown(kind)}")
         byteorder = _field(document, "byteorder", _OPTIONAL_STR)
         if byteorder not in (None, "little", "big"):
-            raise ValueError(f"unknown byteorder {byteorder!r}")
+            raise ValueError(f"unknown byteorder {_shown(byteorder)}")
         origin = _field(document, "source", dict)
         created = datetime.datetime.fromisoformat(_field(document, "created", str))
-        files = _field(document, "files", list)
-        missing = _field(document, "missing", list)
-        if not all(isinstance(name, str) for name in [*files, *missing]):
-            raise TypeError("'files' and 'missing' must list strings")
+        files = [_relative_path(name, "files") for name in _field(document, "files", list)]
+        missing = [_relative_path(name, "missing") for name in _field(document, "missing", list)]
+        pid = _field(origin, "pid", _OPTIONAL_INT)
         return CaptureManifest(
             kind=kind,
             created=created,
@@ -253,7 +320,7 @@ def parse_manifest(data: bytes, *, source: str = "<string>") -> CaptureManifest:
             byteorder=byteorder,
             netstatlib_version=_field(document, "netstatlib", _OPTIONAL_STR),
             root=_field(origin, "root", _OPTIONAL_STR),
-            pid=_field(origin, "pid", _OPTIONAL_INT),
+            pid=None if pid is None else _pid(pid),
             executable=_field(origin, "executable", _OPTIONAL_STR),
             code_page=_field(origin, "code_page", _OPTIONAL_STR),
             files=tuple(files),
@@ -262,9 +329,9 @@ def parse_manifest(data: bytes, *, source: str = "<string>") -> CaptureManifest:
             interface_attributes=_field(document, "interface_attributes", bool),
             version=version,
         )
-    except ParseError:
-        raise
     except (ValueError, TypeError) as exc:
+        if isinstance(exc, ParseError):
+            raise
         raise ParseError(f"not a valid capture manifest: {exc}", source=source) from None
 
 
@@ -316,22 +383,34 @@ def process_map_from(source: Source) -> ProcessMap | None:
 
 
 def parse_process_map(data: bytes, *, source: str = "<string>") -> ProcessMap:
-    """A ``processes.json`` read from ``data`` (see :func:`process_map_from`)."""
+    """A ``processes.json`` read from ``data`` (see :func:`process_map_from`).
+
+    Each pid is a whole number from 1 to :data:`~netstatlib.backends.MAX_PID` listed once,
+    each socket an inode from 1 to :data:`MAX_INODE` listed once per process, each name a
+    string or ``null``; anything else (and what :func:`parse_manifest` refuses of any
+    JSON) raises :class:`~netstatlib.ParseError` naming ``source``: a pid listed twice
+    would otherwise have its last name silently win.
+    """
+    document = _document(data, source=source, what="process map")
     owners: dict[int, list[int]] = {}
     names: dict[int, str | None] = {}
     try:
-        document = json.loads(data)
         for entry in _field(document, "processes", list):
-            pid = _field(entry, "pid", int)
+            pid = _pid(_field(entry, "pid", int))
+            if pid in names:
+                raise ValueError(f"pid {pid} is listed twice")
             names[pid] = _field(entry, "name", _OPTIONAL_STR)
-            for inode in _field(entry, "sockets", (list, type(None))) or ():
-                if isinstance(inode, bool) or not isinstance(inode, int):
-                    raise TypeError(f"socket {inode!r} of pid {pid} is not an inode number")
+            held: set[int] = set()
+            for value in _field(entry, "sockets", (list, type(None))) or ():
+                inode = _number(value, f"socket of pid {pid}:", 1, MAX_INODE)
+                if inode in held:
+                    raise ValueError(f"socket {inode} is listed twice for pid {pid}")
+                held.add(inode)
                 owners.setdefault(inode, []).append(pid)
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise ParseError(f"not a valid process map: {exc}", source=source) from None
     return ProcessMap(
-        owners={inode: tuple(sorted(set(pids))) for inode, pids in owners.items()},
+        owners={inode: tuple(sorted(pids)) for inode, pids in owners.items()},
         names=names,
     )
 
@@ -388,23 +467,30 @@ def links_from(source: Source) -> dict[str, LinkAttributes] | None:
 
 
 def parse_links(data: bytes, *, source: str = "<string>") -> dict[str, LinkAttributes]:
-    """A ``links.json`` read from ``data`` (see :func:`links_from`)."""
+    """A ``links.json`` read from ``data`` (see :func:`links_from`).
+
+    Each value is ``null`` or in the range the kernel gives it (``mtu`` and ``flags``
+    32-bit unsigned, ``speed_mbps`` from 1, ``index`` from 1); anything else (and what
+    :func:`parse_manifest` refuses of any JSON) raises :class:`~netstatlib.ParseError`
+    naming ``source``.
+    """
+    document = _document(data, source=source, what="links file")
     try:
-        document = json.loads(data)
-        interfaces = document["interfaces"]
-        if not isinstance(interfaces, dict):
-            raise TypeError("'interfaces' is not an object")
         found: dict[str, LinkAttributes] = {}
-        for name, values in interfaces.items():
+        for name, values in _field(document, "interfaces", dict).items():
+            if not name:
+                raise ValueError("an interface has an empty name")
+            if not isinstance(values, dict):
+                raise TypeError(f"interface {_shown(name)} is {_shown(values)}")
             found[name] = LinkAttributes(
-                mtu=_optional_int(values.get("mtu")),
+                mtu=_optional_number(values, "mtu", 0, _U32),
                 is_up=_optional_bool(values.get("is_up")),
-                speed_mbps=_optional_int(values.get("speed_mbps")),
-                index=_optional_int(values.get("index")),
-                flags=_optional_int(values.get("flags")),
+                speed_mbps=_optional_number(values, "speed_mbps", 1, _U32),
+                index=_optional_number(values, "index", 1, 2**31 - 1),
+                flags=_optional_number(values, "flags", 0, _U32),
             )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ParseError(f"not a links file: {exc}", source=source) from None
+    except (ValueError, TypeError) as exc:
+        raise ParseError(f"not a valid links file: {exc}", source=source) from None
     return found
 
 
@@ -418,12 +504,12 @@ def links_json(attributes: Mapping[str, LinkAttributes]) -> bytes:
     return ('{"interfaces": {' + body + "}}\n").encode()
 
 
-def _optional_int(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{value!r} is not an integer")
-    return value
+_U32 = 0xFFFF_FFFF
+
+
+def _optional_number(values: dict[str, Any], key: str, low: int, high: int) -> int | None:
+    value = values.get(key)
+    return None if value is None else _number(value, key, low, high)
 
 
 def _optional_bool(value: object) -> bool | None:

@@ -13,18 +13,38 @@ exist:
 Besides files, a ``/proc`` tree says which process holds which socket (the links under
 ``<pid>/fd``): :meth:`Source.socket_owners` walks them where there are process folders,
 skipping the processes known to be in another network namespace (``<pid>/ns/net``).
+
+A folder is read one of two ways. A ``/proc`` (the live one, or one mounted elsewhere:
+the folder is on a ``proc`` filesystem) is the kernel's own: its links (``net`` is
+``self/net``) are followed as the kernel made them. Any other folder is a capture, which
+may come from anyone: it is read without ever following a link, only regular files are
+read, each at most :data:`MAX_FILE_SIZE` bytes, and anything else is a
+:class:`~netstatlib.ParseError` naming the path, so that a capture can neither show this
+machine's files nor hang or exhaust the reader (``docs/security.md``).
 """
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Collection, Iterator, Mapping
+import stat
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol, runtime_checkable
+from typing import NoReturn, Protocol, runtime_checkable
 
-from ._errors import AccessDeniedError, NetstatError, SourceNotFoundError, UsageError
+from ._errors import AccessDeniedError, NetstatError, ParseError, SourceNotFoundError, UsageError
 
-__all__ = ["FolderSource", "MemorySource", "Source"]
+__all__ = ["MAX_FILE_SIZE", "MAX_PID", "FolderSource", "MemorySource", "Source", "read_file"]
+
+MAX_FILE_SIZE = 1 << 30
+"""The largest file (1 GiB) a capture folder may hold. The largest real ``/proc/net`` file
+is far smaller: ``net/tcp`` of a host with a million sockets is about 150 MB (150 bytes a
+row). A larger file, whatever its content, is refused rather than read into memory."""
+
+MAX_PID = 0xFFFF_FFFF
+"""The largest process id a capture may name: a pid is a 32-bit number on Linux (a
+signed ``pid_t`` below ``PID_MAX_LIMIT``, ``2**22``) and Windows (a ``DWORD``); 0 is no
+process on either."""
 
 SocketOwners = dict[int, tuple[int, ...]]
 """Socket inode to the sorted pids of the processes holding it."""
@@ -105,11 +125,32 @@ def _parts(path: str) -> list[str]:
 
 
 class FolderSource:
-    """The files of a folder on this machine (``/proc`` by default)."""
+    """The files of a folder on this machine (``/proc`` by default).
 
-    def __init__(self, root: str | os.PathLike[str] = "/proc") -> None:
+    A ``/proc`` (the live one, or one mounted elsewhere: a container's ``/host/proc``) is
+    read as the kernel presents it, its links followed. Any other folder is a capture,
+    read as input that may come from anyone: the folder named is opened as given (a link
+    to it is followed, as any program follows the names it is given), but nothing inside
+    it is read through a link. A symbolic link anywhere on a path, a file that is not a
+    regular file (a FIFO, a device, a folder) and a file over ``max_file_size`` bytes
+    (:data:`MAX_FILE_SIZE`, 1 GiB, by default) raise :class:`~netstatlib.ParseError`
+    naming the path, before any byte of it is read; so do process folders and their
+    ``fd`` folders that are links. Where the operating system cannot open a file
+    relative to an open folder (Windows), each name is checked before the file is
+    opened, and the process folders of a capture are not walked.
+    """
+
+    def __init__(
+        self, root: str | os.PathLike[str] = "/proc", *, max_file_size: int = MAX_FILE_SIZE
+    ) -> None:
+        if isinstance(max_file_size, bool) or not isinstance(max_file_size, int):
+            raise UsageError(f"max_file_size must be an int, not {max_file_size!r}")
+        if max_file_size < 0:
+            raise UsageError(f"max_file_size must be 0 or more, not {max_file_size}")
         self.root = os.fspath(root)
+        self.max_file_size = max_file_size
         self._live: bool | None = None
+        self._procfs: frozenset[int] | None = None
 
     @property
     def name(self) -> str:
@@ -130,8 +171,10 @@ class FolderSource:
     def read(self, path: str, *, optional: bool = False) -> bytes | None:
         full = self.location(path)
         try:
-            with open(full, "rb") as handle:
-                return handle.read()
+            if self.is_live:  # the running kernel's files: the hot path, as plain as it gets
+                with open(full, "rb") as handle:
+                    return handle.read()
+            return self._read_folder(_parts(path))
         except (FileNotFoundError, NotADirectoryError):
             if optional:
                 return None
@@ -143,33 +186,145 @@ class FolderSource:
 
     def listdir(self, path: str = "") -> list[str]:
         try:
-            return os.listdir(self.location(path))
+            if self.is_live:
+                return os.listdir(self.location(path))
+            return self._list_folder(_parts(path))
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as exc:
             raise NetstatError(f"cannot list {self.location(path)}: {exc.strerror or exc}") from exc
 
+    # -- a folder that is not the live /proc ---------------------------------------------
+
+    def _where(self, parts: Sequence[str | bytes]) -> str:
+        return os.path.join(self.root, *(os.fsdecode(part) for part in parts))
+
+    def _open_root(self) -> tuple[int, bool]:
+        """The root folder, opened as named, and whether it is a ``/proc``: a folder on a
+        ``proc`` filesystem, whose files and links the kernel made."""
+        root = os.open(self.root, _DIRECTORY_FLAGS)
+        try:
+            if self._procfs is None:
+                self._procfs = _procfs_devices()
+            return root, bool(self._procfs) and os.fstat(root).st_dev in self._procfs
+        except BaseException:
+            os.close(root)
+            raise
+
+    def _descend(self, root: int, parts: Sequence[str]) -> int:
+        """The folder ``parts`` below the open ``root``, opened one name at a time without
+        following a link (a new descriptor, even for no parts: the caller closes it)."""
+        folder = os.dup(root)
+        try:
+            for depth, part in enumerate(parts, 1):
+                try:
+                    child = os.open(part, _FOLDER_BENEATH, dir_fd=folder)
+                except OSError as exc:
+                    _explain(folder, part, self._where(parts[:depth]), exc)
+                os.close(folder)
+                folder = child
+        except BaseException:
+            os.close(folder)
+            raise
+        return folder
+
+    def _read_folder(self, parts: list[str]) -> bytes:
+        if not _BENEATH:
+            return self._read_checking_names(parts)
+        root, is_procfs = self._open_root()
+        try:
+            if is_procfs:
+                handle = os.open("/".join(parts) or ".", os.O_RDONLY, dir_fd=root)
+                with open(handle, "rb") as opened:
+                    return opened.read()
+            if not parts:
+                _refuse(os.fstat(root), self.root, folder=False, limit=self.max_file_size)
+            folder = self._descend(root, parts[:-1])
+        finally:
+            os.close(root)
+        where = self._where(parts)
+        try:
+            name = parts[-1]
+            # Looked at before it is opened: opening a FIFO waits for a writer, and
+            # opening a device can act on it (a tape rewinds).
+            before = os.stat(name, dir_fd=folder, follow_symlinks=False)
+            _refuse(before, where, folder=False, limit=self.max_file_size)
+            handle = os.open(name, _FILE_BENEATH, dir_fd=folder)
+        finally:
+            os.close(folder)
+        try:
+            return _read_opened(handle, before, where, self.max_file_size)
+        finally:
+            os.close(handle)
+
+    def _read_checking_names(self, parts: list[str]) -> bytes:
+        """A file read where files cannot be opened relative to an open folder: each
+        name on the way is looked at first, and the file opened is checked to be the
+        one looked at."""
+        path = self.root
+        found = os.stat(path)
+        for depth, part in enumerate(parts, 1):
+            path = os.path.join(path, part)
+            found = os.lstat(path)
+            _refuse(found, path, folder=depth < len(parts), limit=self.max_file_size)
+        if not parts:
+            _refuse(found, path, folder=False, limit=self.max_file_size)
+        handle = os.open(path, _FILE_BENEATH)
+        try:
+            return _read_opened(handle, found, path, self.max_file_size)
+        finally:
+            os.close(handle)
+
+    def _list_folder(self, parts: list[str]) -> list[str]:
+        if not _BENEATH:
+            path = self.root
+            for part in parts:
+                path = os.path.join(path, part)
+                _refuse(os.lstat(path), path, folder=True, limit=self.max_file_size)
+            return os.listdir(path)
+        root, is_procfs = self._open_root()
+        try:
+            if is_procfs:
+                folder = os.open("/".join(parts) or ".", _DIRECTORY_FLAGS, dir_fd=root)
+            else:
+                folder = self._descend(root, parts)
+        finally:
+            os.close(root)
+        try:
+            return os.listdir(folder)
+        finally:
+            os.close(folder)
+
     def socket_owners(
         self, *, namespace: NamespaceId | None = None, inodes: Collection[int] | None = None
     ) -> SocketOwners | None:
         root = os.fsencode(self.root)
+        # A capture's process folders are opened below its root without following a
+        # link; a /proc's (live or mounted) by path, as the kernel presents them.
+        below: int | None = None
         try:
-            entries = [entry for entry in os.listdir(root) if entry.isdigit()]
+            if self.is_live:
+                entries = [entry for entry in os.listdir(root) if entry.isdigit()]
+            elif not _BENEATH:
+                return None  # no way to open a process folder without following links
+            else:
+                below, is_procfs = self._open_root()
+                if is_procfs:
+                    os.close(below)
+                    below = None
+                    entries = [entry for entry in os.listdir(root) if entry.isdigit()]
+                else:
+                    names = (os.fsencode(name) for name in os.listdir(below))
+                    entries = [entry for entry in names if entry.isdigit()]
         except OSError as exc:
+            if below is not None:
+                os.close(below)
             raise NetstatError(f"cannot list {self.root}: {exc.strerror or exc}") from exc
-        wanted = None if inodes is None else _as_set(inodes)
-        # Threads overlap the system calls of the walk (they release the GIL); a list's
-        # iterator shared between them hands each process to exactly one thread.
-        pending = iter(entries)
-        workers = min(_WALK_THREADS, len(entries))
-        if workers <= 1:
-            parts = [_walk_fds(root, pending, namespace, wanted)]
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="netstatlib-walk") as pool:
-                futures = [
-                    pool.submit(_walk_fds, root, pending, namespace, wanted) for _ in range(workers)
-                ]
-                parts = [future.result() for future in futures]
+        try:
+            parts = self._walk(root, below, entries, namespace, inodes)
+        finally:
+            if below is not None:
+                os.close(below)
         if not any(inspected for _, inspected in parts):
             return None
         found = parts[0][0]
@@ -183,6 +338,184 @@ class FolderSource:
             found.update(other)
             found.update(shared)
         return found
+
+    def _walk(
+        self,
+        root: bytes,
+        below: int | None,
+        entries: list[bytes],
+        namespace: NamespaceId | None,
+        inodes: Collection[int] | None,
+    ) -> list[tuple[SocketOwners, int]]:
+        wanted = None if inodes is None else _as_set(inodes)
+        if below is not None:
+            # A link in a capture cannot be followed to a namespace: every process is
+            # walked, as one whose namespace cannot be known.
+            namespace = None
+        # Threads overlap the system calls of the walk (they release the GIL); a list's
+        # iterator shared between them hands each process to exactly one thread.
+        pending = iter(entries)
+        workers = min(_WALK_THREADS, len(entries))
+        if workers <= 1:
+            return [_walk_fds(root, pending, namespace, wanted, below)]
+        with ThreadPoolExecutor(workers, thread_name_prefix="netstatlib-walk") as pool:
+            futures = [
+                pool.submit(_walk_fds, root, pending, namespace, wanted, below)
+                for _ in range(workers)
+            ]
+            return [future.result() for future in futures]
+
+
+# -- reading a capture folder without leaving it -------------------------------------------
+
+# Each name below a capture's root is opened relative to the folder above it, without
+# following a link (O_NOFOLLOW). openat2()'s RESOLVE_BENEATH would do the same in one
+# call, but Python has no binding for it, and it is Linux 5.6 and later only; this works
+# on every POSIX system. Windows has no dir_fd: there each name is looked at first.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BENEATH = (
+    bool(_NOFOLLOW) and {os.open, os.stat} <= os.supports_dir_fd and os.listdir in os.supports_fd
+)
+# O_NONBLOCK: opening a FIFO that slipped in after the check returns at once instead of
+# waiting for a writer (reads from a regular file ignore it). O_NOCTTY: a terminal
+# device never becomes the controlling terminal.
+_FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_FILE_FLAGS |= getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_FILE_BENEATH = _FILE_FLAGS | _NOFOLLOW
+_LINK_REFUSED = (
+    "is a symbolic link; nothing in a capture folder is read through a link, which "
+    "could show a file of this machine as the capture's"
+)
+# IO_REPARSE_TAG_SYMLINK and IO_REPARSE_TAG_MOUNT_POINT (a junction), of winnt.h.
+_LINK_TAGS = frozenset({0xA000000C, 0xA0000003})
+# Types of file by what a message calls them.
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_file(path: str, *, limit: int = MAX_FILE_SIZE) -> bytes:
+    """The content of the regular file ``path`` names, read as a capture's files are
+    (links in ``path`` are followed: the caller named it): a FIFO, a device, a folder,
+    or a file over ``limit`` bytes raise :class:`~netstatlib.ParseError` before anything
+    is read; a file that cannot be opened raises the ``OSError`` of ``open()``."""
+    before = os.stat(path)
+    _refuse(before, path, folder=False, limit=limit)
+    handle = os.open(path, _FILE_FLAGS)
+    try:
+        return _read_opened(handle, before, path, limit)
+    finally:
+        os.close(handle)
+
+
+def _procfs_devices() -> frozenset[int]:
+    """The devices (``st_dev``) of every ``proc`` filesystem mounted here.
+
+    ``/proc/self/mountinfo`` gives each mount's device as ``major:minor`` (field 3) and
+    its filesystem type after the `` - `` separator (``proc``), see proc(5). Mount
+    points with spaces are escaped there (``\\040``), so the separator is unambiguous. No
+    mountinfo (another OS): no procfs.
+    """
+    try:
+        with open("/proc/self/mountinfo", "rb") as handle:
+            text = handle.read()
+    except OSError:
+        return frozenset()
+    found: set[int] = set()
+    for line in text.splitlines():
+        mount, separator, filesystem = line.partition(b" - ")
+        fields = mount.split(b" ")
+        if not separator or filesystem.split(b" ", 1)[0] != b"proc" or len(fields) < 3:
+            continue
+        major, _, minor = fields[2].partition(b":")
+        try:
+            found.add(os.makedev(int(major), int(minor)))
+        except (ValueError, OverflowError):
+            continue
+    return frozenset(found)
+
+
+def _is_link(found: os.stat_result) -> bool:
+    """A symbolic link; on Windows also a junction (``lstat`` does not follow either)."""
+    return stat.S_ISLNK(found.st_mode) or getattr(found, "st_reparse_tag", 0) in _LINK_TAGS
+
+
+def _size_text(size: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size} bytes"
+
+
+def _refuse(found: os.stat_result, where: str, *, folder: bool, limit: int) -> None:
+    """Raise unless ``found`` (not followed if a link) is what a capture may hold there: a
+    folder, or a regular file of at most ``limit`` bytes.
+
+    A link is a :class:`~netstatlib.ParseError`: read through, it would show a file of
+    this machine (``/etc/shadow``, ``/proc/net``) as the capture's. So is a file that is
+    not regular: a FIFO would block the reader, ``/dev/zero`` never ends. A file where a
+    folder is expected is ``NotADirectoryError`` (the path does not exist), as it is
+    anywhere.
+    """
+    mode = found.st_mode
+    if _is_link(found):
+        raise ParseError(_LINK_REFUSED, source=where)
+    if folder:
+        if not stat.S_ISDIR(mode):
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), where)
+        return
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS if test(mode)), "a special file")
+        raise ParseError(
+            f"is {kind}, not a regular file; a capture folder holds regular files only",
+            source=where,
+        )
+    if found.st_size > limit:
+        raise ParseError(
+            f"is {found.st_size} bytes, over the {_size_text(limit)} a file of a capture "
+            "may hold (no real /proc/net file comes near it)",
+            source=where,
+        )
+
+
+def _explain(folder: int, name: str | bytes, where: str, exc: OSError) -> NoReturn:
+    """Why ``name`` could not be opened below ``folder`` without following links: a
+    :class:`~netstatlib.ParseError` if it is a link (or a file where a folder should be,
+    ``NotADirectoryError``), else ``exc`` as it was."""
+    try:
+        found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        raise exc from None
+    _refuse(found, where, folder=True, limit=0)
+    raise exc
+
+
+def _read_opened(handle: int, before: os.stat_result, where: str, limit: int) -> bytes:
+    """The content of the regular file open as ``handle``, which must be the file
+    ``before`` described, in at most ``limit`` bytes."""
+    opened = os.fstat(handle)
+    if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+        raise ParseError("was replaced while it was opened", source=where)
+    _refuse(opened, where, folder=False, limit=limit)
+    # One read of the size it has; a file that grows meanwhile is read on, but never
+    # past the limit.
+    chunks: list[bytes] = []
+    total = 0
+    want = min(opened.st_size, limit) + 1
+    while chunk := os.read(handle, want):
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise ParseError(
+                f"grew over the {_size_text(limit)} a file of a capture may hold while it was read",
+                source=where,
+            )
+        want = min(1 << 20, limit + 1 - total)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _as_set(inodes: Collection[int]) -> Collection[int]:
@@ -216,6 +549,7 @@ def _as_set(inodes: Collection[int]) -> Collection[int]:
 _WALK_THREADS = min(4, os.cpu_count() or 1)
 # O_DIRECTORY does not exist on Windows, where a captured /proc may be read too.
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+_FOLDER_BENEATH = _DIRECTORY_FLAGS | _NOFOLLOW
 
 
 def _walk_fds(
@@ -223,6 +557,7 @@ def _walk_fds(
     pending: Iterator[bytes],
     namespace: NamespaceId | None,
     wanted: Collection[int] | None,
+    below: int | None = None,
 ) -> tuple[SocketOwners, int]:
     """Walk ``<root>/<pid>/fd`` for the pids taken from ``pending``.
 
@@ -231,26 +566,39 @@ def _walk_fds(
     network namespace than ``namespace`` is inspected without a walk: none of its
     sockets are reported. Processes that vanish or cannot be read mid-walk are skipped:
     that is normal on a live host. Bytes paths all along: no str round trips per fd.
+
+    ``below`` is a capture's root, open: each process folder and its ``fd`` folder are
+    opened below it without following a link (:func:`_captured_fds`). The fd entries
+    themselves are only ever read as links (``readlink``), never followed, either way.
     """
     found: SocketOwners = {}
     inspected = 0
     readlink = os.readlink
     get = found.get
     for entry in pending:
-        base = root + b"/" + entry
-        if namespace is not None:
-            theirs = network_namespace(base + b"/ns/net")
-            if theirs is not None and theirs != namespace:
-                inspected += 1
+        if below is None:
+            base = root + b"/" + entry
+            if namespace is not None:
+                theirs = network_namespace(base + b"/ns/net")
+                if theirs is not None and theirs != namespace:
+                    inspected += 1
+                    continue
+            fd_path = base + b"/fd"
+            try:
+                fd_dir = os.open(fd_path, _DIRECTORY_FLAGS)
+            except OSError:
                 continue
-        fd_path = base + b"/fd"
-        try:
-            fd_dir = os.open(fd_path, _DIRECTORY_FLAGS)
-        except OSError:
-            continue
+        else:
+            captured = _captured_fds(root, below, entry)
+            if captured is None:
+                continue
+            fd_dir = captured
         try:
             try:
-                fds = os.listdir(fd_path)
+                if below is None:
+                    fds = os.listdir(fd_path)
+                else:
+                    fds = [os.fsencode(name) for name in os.listdir(fd_dir)]
             except OSError:
                 continue
             inspected += 1
@@ -279,6 +627,48 @@ def _walk_fds(
         finally:
             os.close(fd_dir)
     return found, inspected
+
+
+def _captured_fds(root: bytes, below: int, entry: bytes) -> int | None:
+    """The ``<entry>/fd`` folder of a capture whose root is open as ``below``, opened
+    without following a link; ``None`` when there is none (a process folder without
+    ``fd``, or a file named like one).
+
+    A process folder, or its ``fd``, that is a link raises
+    :class:`~netstatlib.ParseError`: followed, ``4242 -> /proc/4242`` would show this
+    machine's processes as the capture's. So does a name no ``/proc`` has (``0``,
+    ``0812``, a number over :data:`MAX_PID`).
+    """
+    where = os.fsdecode(root + b"/" + entry)
+    if entry.startswith(b"0") or int(entry) > MAX_PID:
+        raise ParseError(
+            f"is named like a process folder, but no process has the id {os.fsdecode(entry)} "
+            f"(1 to {MAX_PID}, no leading zero)",
+            source=where,
+        )
+    try:
+        process = os.open(entry, _FOLDER_BENEATH, dir_fd=below)
+    except OSError:
+        _refuse_link(below, entry, where)
+        return None
+    try:
+        try:
+            return os.open(b"fd", _FOLDER_BENEATH, dir_fd=process)
+        except OSError:
+            _refuse_link(process, b"fd", f"{where}/fd")
+            return None
+    finally:
+        os.close(process)
+
+
+def _refuse_link(folder: int, name: bytes, where: str) -> None:
+    """Raise :class:`~netstatlib.ParseError` if ``name`` in ``folder`` is a link."""
+    try:
+        found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        return
+    if _is_link(found):
+        raise ParseError(_LINK_REFUSED, source=where)
 
 
 class MemorySource:

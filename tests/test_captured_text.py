@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ def linux_files() -> dict[str, str | bytes | os.PathLike[str]]:
 
 
 def test_linux_text_answers_like_the_same_files_read_by_linuxprocfs(tmp_path: Path) -> None:
-    (tmp_path / "net").symlink_to(LINUX)  # the fixture as a /proc root
+    shutil.copytree(LINUX, tmp_path / "net")  # the fixture as a /proc root
     with CapturedText(linux_files()) as backend:
         assert isinstance(backend, Backend)
         assert backend.name == "captured-linux"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,8 +19,7 @@ def test_capture_subcommand_writes_a_capture_and_refuses_to_overwrite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "proc"
-    root.mkdir()
-    (root / "net").symlink_to(SOCKETS)
+    shutil.copytree(SOCKETS, root / "net")
     target = tmp_path / "capture"
     assert main(["capture", str(target), "--root", str(root), "--no-processes"]) == 0
     out = capsys.readouterr().out
@@ -113,8 +113,7 @@ def test_capture_of_a_process_namespace_without_processes_given_first(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "proc"
-    (root / "4242").mkdir(parents=True)
-    (root / "4242" / "net").symlink_to(SOCKETS)
+    shutil.copytree(SOCKETS, root / "4242" / "net")
     target = tmp_path / "capture"
     argv = ["--no-processes", "capture", str(target), "--root", str(root), "--pid", "4242"]
     assert main(argv) == 0

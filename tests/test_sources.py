@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import netstatlib
-from netstatlib import NetstatError, SourceNotFoundError, UsageError
+from netstatlib import NetstatError, ParseError, SourceNotFoundError, UsageError
 from netstatlib._sources import network_namespace
 from netstatlib.backends import FolderSource, LinuxProcfs, MemorySource, Source
 
@@ -46,7 +46,7 @@ def test_a_folder_reads_by_relative_path(tmp_path: Path) -> None:
     assert not source.is_live
     assert FolderSource().is_live and FolderSource("/proc/").is_live
     (tmp_path / "folder-not-file").mkdir()
-    with pytest.raises(NetstatError, match="cannot read"):
+    with pytest.raises(ParseError, match="folder-not-file: is a folder, not a regular file"):
         source.read("folder-not-file")
 
 
@@ -138,6 +138,15 @@ def fake_proc(root: Path, processes: dict[int, tuple[str, list[str]]]) -> Path:
     return root
 
 
+class ProcLike(FolderSource):
+    """A folder that says it is the live /proc, so that it is read as a /proc is: its
+    links followed (a capture folder's never are, namespaces included)."""
+
+    @property
+    def is_live(self) -> bool:
+        return True
+
+
 def namespace_of(root: Path, pid: int | str) -> tuple[int, int]:
     found = os.stat(root / str(pid) / "ns" / "net")
     return found.st_dev, found.st_ino
@@ -155,7 +164,7 @@ FOUR_PROCESSES = {
 
 def test_the_walk_skips_processes_of_another_namespace(tmp_path: Path) -> None:
     root = fake_proc(tmp_path / "proc", FOUR_PROCESSES)
-    source = FolderSource(root)
+    source = ProcLike(root)
     assert source.socket_owners() == {5: (10,), 6: (11,), 7: (12,), 8: (13,), 9: (10, 11)}
     # 11 is known to be elsewhere: not walked. 12 and 13 cannot be placed: walked.
     in_a = source.socket_owners(namespace=namespace_of(root, 10))
@@ -180,7 +189,7 @@ def test_a_namespace_that_cannot_be_read_is_walked(
 
     monkeypatch.setattr(os, "stat", stat)
     assert network_namespace(os.fspath(root / "11" / "ns" / "net")) is None
-    owners = FolderSource(root).socket_owners(namespace=in_a)
+    owners = ProcLike(root).socket_owners(namespace=in_a)
     assert owners == {5: (10,), 6: (11,), 7: (12,), 8: (13,), 9: (10, 11)}
 
 
@@ -188,14 +197,14 @@ def test_every_process_elsewhere_means_no_owner_not_unknown(tmp_path: Path) -> N
     root = fake_proc(tmp_path / "proc", {20: ("b", ["socket:[6]"]), 21: ("b", ["socket:[7]"])})
     (tmp_path / "proc-namespaces" / "a").touch()
     here = os.stat(tmp_path / "proc-namespaces" / "a")
-    assert FolderSource(root).socket_owners(namespace=(here.st_dev, here.st_ino)) == {}
-    assert FolderSource(root).socket_owners(namespace=namespace_of(root, 20)) is not None
-    assert FolderSource(tmp_path / "proc-namespaces").socket_owners(namespace=None) is None
+    assert ProcLike(root).socket_owners(namespace=(here.st_dev, here.st_ino)) == {}
+    assert ProcLike(root).socket_owners(namespace=namespace_of(root, 20)) is not None
+    assert ProcLike(tmp_path / "proc-namespaces").socket_owners(namespace=None) is None
 
 
 def test_only_the_inodes_asked_for_are_reported(tmp_path: Path) -> None:
     root = fake_proc(tmp_path / "proc", FOUR_PROCESSES)
-    source = FolderSource(root)
+    source = ProcLike(root)
     assert source.socket_owners(inodes={9, 7, 404}) == {7: (12,), 9: (10, 11)}
     assert source.socket_owners(inodes=[9, 6]) == {6: (11,), 9: (10, 11)}  # any collection
     assert source.socket_owners(inodes=set()) == {}  # processes inspected, nothing asked
@@ -218,14 +227,10 @@ def test_sockets_shared_by_many_processes_keep_every_pid(tmp_path: Path) -> None
     assert FolderSource(root).socket_owners(inodes={1, 100}) == {1: owners[1], 100: (100,)}
 
 
-class LiveLike(FolderSource):
+class LiveLike(ProcLike):
     """A folder that says it is the live /proc, and records what the walk was given."""
 
     asked: list[dict[str, Any]]
-
-    @property
-    def is_live(self) -> bool:
-        return True
 
     def socket_owners(self, **hints: Any) -> dict[int, tuple[int, ...]] | None:
         self.asked = [*getattr(self, "asked", []), hints]

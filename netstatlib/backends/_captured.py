@@ -14,9 +14,9 @@ import os
 import socket
 from collections.abc import Mapping
 
-from .._errors import UsageError
+from .._errors import NetstatError, UsageError
 from .._model import Connection, InterfaceStats, ProtocolStats, Route
-from .._sources import MemorySource
+from .._sources import MemorySource, read_file
 from ._base import Backend
 from ._capabilities import Capabilities
 from ._registry import open_capture_source
@@ -34,15 +34,23 @@ def _content(name: str, content: object) -> bytes:
         try:
             return content.encode("utf-8", "surrogateescape")
         except UnicodeEncodeError as exc:
-            raise UsageError(f"the text of {name!r} cannot be encoded: {exc}") from None
+            raise UsageError(f"the text of {name!r} cannot be encoded: {exc.reason}") from None
     if isinstance(content, bytes):
         return content
     if isinstance(content, os.PathLike):
         try:
-            with open(content, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise UsageError(f"cannot read {os.fspath(content)!r} for {name!r}: {exc}") from None
+            path = os.fspath(content)
+        except TypeError as exc:
+            raise UsageError(f"the path given for {name!r} is no path: {exc}") from None
+        if not isinstance(path, str):
+            raise UsageError(f"the path given for {name!r} must be str, not {path!r}")
+        try:
+            return read_file(path)
+        except NetstatError as exc:  # a FIFO, a device, a folder, too large
+            raise UsageError(f"cannot read {path!r} for {name!r}: {exc}") from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL, a lone surrogate in it
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise UsageError(f"cannot read {path!r} for {name!r}: {reason}") from None
     raise UsageError(f"the content of {name!r} must be str, bytes or a path")
 
 
@@ -58,6 +66,11 @@ class CapturedText:
       process holds which socket) and ``"links.json"`` (interface MTU, up, speed);
     * Windows: ``"netstat-ano.txt"``, ``"netstat-rn.txt"``, ``"netstat-e.txt"``,
       ``"netstat-s.txt"``, and optionally ``"processes.json"``.
+
+    A path is read when ``CapturedText`` is made, and must name a regular file of at
+    most 1 GiB (a FIFO, a device or a folder would block, never end or mean nothing);
+    anything wrong with a name, a content or a path (not found, unreadable, a NUL or
+    an unencodable character in it) raises :class:`~netstatlib.UsageError`.
 
     A query whose text is missing raises what the backend raises for a missing source
     (:class:`~netstatlib.SourceNotFoundError` for a required Linux file,

@@ -462,8 +462,10 @@ class LinuxProcfs:
         or None if it is gone or unreadable."""
         try:
             data = self.source.read(f"{pid}/comm", optional=True)
+        except ParseError:
+            raise  # a capture's comm that is a link, a FIFO: said, not taken for "unknown"
         except NetstatError:
-            data = None
+            data = None  # a process that exited, or that this user may not inspect
         if data is not None:
             return procfs.parse_comm(data)
         # Only now, so that the live path costs no extra lookup per process.
