@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 
+_QUOTED_LINE_LIMIT = 200
+
+
 class NetstatError(Exception):
     """Root of every exception netstatlib raises on purpose.
 
@@ -59,7 +62,9 @@ class ParseError(NetstatError, ValueError):
 
     ``source`` names where the text came from (a path, or a description such as
     ``"<string>"``), ``line_number`` is 1-based (``None`` when the problem is not tied to
-    one line) and ``line`` is the offending line as read.
+    one line) and ``line`` is the offending line as read. The message quotes at most
+    the line's first 200 characters and says how many more there are; ``line`` keeps
+    it whole.
     """
 
     def __init__(
@@ -79,7 +84,11 @@ class ParseError(NetstatError, ValueError):
             where = f"{where}, line {line_number}"
         text = f"{where}: {message}"
         if line is not None:
-            text = f"{text}: {line!r}"
+            if len(line) > _QUOTED_LINE_LIMIT:  # a line of megabytes makes no message
+                cut = len(line) - _QUOTED_LINE_LIMIT
+                text = f"{text}: {line[:_QUOTED_LINE_LIMIT]!r}... ({cut} more characters)"
+            else:
+                text = f"{text}: {line!r}"
         super().__init__(text)
 
 

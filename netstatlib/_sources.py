@@ -693,7 +693,7 @@ class MemorySource:
         return False
 
     def __repr__(self) -> str:
-        return f"<MemorySource {self.name}: {len(self._files)} files>"
+        return f"<MemorySource {self.name!r}: {len(self._files)} files>"
 
     def location(self, path: str) -> str:
         return f"{self.name}/{'/'.join(_parts(path))}"

@@ -320,3 +320,15 @@ def test_the_command_reports_an_error_in_a_hostile_capture_on_one_line(
     out, err = capsys.readouterr()
     assert out == ""
     check_lines(err.rstrip("\n"), 1)
+
+
+def test_a_parse_error_quotes_a_long_line_cut_short() -> None:
+    from netstatlib.parsers import procfs
+
+    line = "x" * 5_000_000
+    with pytest.raises(ParseError) as caught:
+        procfs.parse_dev(f"Inter-|\n face |\n{line}\n", source="dev")
+    assert caught.value.line == line
+    message = str(caught.value)
+    assert len(message) < 400
+    assert message.endswith("... (4999800 more characters)")

@@ -108,7 +108,7 @@ class CapturedText:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<CapturedText {self.name}>"
+        return f"<CapturedText {self.name!r}>"
 
     @property
     def capabilities(self) -> Capabilities:
