@@ -29,7 +29,6 @@ import errno
 import os
 import stat
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import NoReturn, Protocol, runtime_checkable
 
 from ._errors import AccessDeniedError, NetstatError, ParseError, SourceNotFoundError, UsageError
@@ -358,6 +357,9 @@ class FolderSource:
         workers = min(_WALK_THREADS, len(entries))
         if workers <= 1:
             return [_walk_fds(root, pending, namespace, wanted, below)]
+        # Imported here: a program that never looks owners up does not load it.
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(workers, thread_name_prefix="netstatlib-walk") as pool:
             futures = [
                 pool.submit(_walk_fds, root, pending, namespace, wanted, below)
