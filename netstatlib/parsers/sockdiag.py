@@ -670,6 +670,9 @@ class DiagDump:
         draft = ConnectionDraft
         sealed = Connection
         kinds: dict[int, socket.SocketKind | None] = {}
+        unix = Protocol.UNIX
+        af_unix = _AF_UNIX
+        no_cookie = _NO_COOKIE_HALF
         layouts = self._unix_layouts
         offset = 0
         count = 0
@@ -733,8 +736,9 @@ class DiagDump:
                     memory_at = start + 4
                 start += (size + 3) & ~3
             listener = state_number == _TCP_LISTEN
-            socket_type = kinds.get(type_number, socket.SOCK_RAW)
-            if socket_type is socket.SOCK_RAW:
+            try:
+                socket_type = kinds[type_number]
+            except KeyError:
                 try:
                     socket_type = socket.SocketKind(type_number)
                 except ValueError:
@@ -742,8 +746,8 @@ class DiagDump:
                 kinds[type_number] = socket_type
             state, state_text = states[state_number]
             row = new(draft)
-            row.protocol = Protocol.UNIX
-            row.family = _AF_UNIX
+            row.protocol = unix
+            row.family = af_unix
             row.local = None
             row.remote = None
             row.state = state
@@ -761,7 +765,7 @@ class DiagDump:
             row.local_name = None
             row.remote_name = None
             row.components = None
-            row.cookie = None if c0 == _NO_COOKIE_HALF and c1 == _NO_COOKIE_HALF else c0 | c1 << 32
+            row.cookie = None if c0 == no_cookie == c1 else c0 | c1 << 32
             row.details = (
                 SocketDetails(
                     memory=_memory(self._structs, data, memory_at) if memory_at >= 0 else None,
