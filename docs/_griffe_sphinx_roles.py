@@ -61,10 +61,18 @@ class SphinxRoles(griffe.Extension):
                 by_canonical=by_canonical,
                 by_short=by_short,
             )
-            text = _ROLE.sub(link, docstring.value)
-            text = _LITERAL_MARKER.sub(":", text)
-            text = _DOCTEST_DIRECTIVE.sub("", text)
-            docstring.value = _DOCTEST_BLOCK.sub(_fenced, text)
+            rewrite = functools.partial(_markdown, link=link)
+            docstring.value = rewrite(docstring.value)
+            # An extension that ran earlier (griffe-fieldz, listing a record's fields)
+            # may have parsed the docstring already: rewrite the parsed sections too.
+            if "parsed" in vars(docstring):
+                for section in docstring.parsed:
+                    if isinstance(section.value, str):
+                        section.value = rewrite(section.value)
+                    elif isinstance(section.value, list):
+                        for item in section.value:
+                            if isinstance(getattr(item, "description", None), str):
+                                item.description = rewrite(item.description)
 
     def _register(
         self,
@@ -98,6 +106,14 @@ class SphinxRoles(griffe.Extension):
             else:
                 found.append(member)
         return found
+
+
+def _markdown(text: str, *, link: Any) -> str:
+    """``text`` with its reST roles, literal markers and doctest blocks as Markdown."""
+    text = _ROLE.sub(link, text)
+    text = _LITERAL_MARKER.sub(":", text)
+    text = _DOCTEST_DIRECTIVE.sub("", text)
+    return _DOCTEST_BLOCK.sub(_fenced, text)
 
 
 def _fenced(match: re.Match[str]) -> str:

@@ -84,6 +84,7 @@ class NameCache:
         if ttl < 0:
             raise UsageError(f"ttl must not be negative, not {ttl!r}")
         self.ttl = ttl
+        """How long an answer stays fresh, in seconds; 0 keeps none."""
         self._lock = threading.Lock()
         self._hosts: dict[str, tuple[float, str | None]] = {}
         self._services: dict[tuple[int, str], tuple[float, str | None]] = {}
@@ -97,10 +98,14 @@ class NameCache:
         return True, entry[1]
 
     def put_host(self, address: str, name: str | None) -> None:
+        """Remember ``address``'s host name (``None``: it has none) for :attr:`ttl`
+        seconds from now."""
         with self._lock:
             self._hosts[address] = (time.monotonic(), name)
 
     def get_service(self, port: int, protocol: str) -> tuple[bool, str | None]:
+        """``(known, name)`` for the service name of ``port`` over ``protocol``
+        (``"tcp"``, ``"udp"``), as :meth:`get_host` answers for an address."""
         with self._lock:
             entry = self._services.get((port, protocol))
         if entry is None or time.monotonic() - entry[0] > self.ttl:
@@ -108,10 +113,13 @@ class NameCache:
         return True, entry[1]
 
     def put_service(self, port: int, protocol: str, name: str | None) -> None:
+        """Remember the service name of ``port`` over ``protocol`` (``None``: it has
+        none) for :attr:`ttl` seconds from now."""
         with self._lock:
             self._services[(port, protocol)] = (time.monotonic(), name)
 
     def clear(self) -> None:
+        """Forget every answer, so that the next lookups ask the resolver again."""
         with self._lock:
             self._hosts.clear()
             self._services.clear()

@@ -67,10 +67,19 @@ class Capabilities:
     """
 
     tables: frozenset[SocketTable] = attrs.field(converter=_frozen_tables)
+    """The socket tables ``connections()`` can list, as ``(Protocol, family)`` pairs;
+    empty for a backend that lists no sockets."""
     processes: bool
+    """Whether the backend can name the processes that own sockets (``pids`` and
+    ``process``)."""
     fields: dict[str, frozenset[str]] = attrs.field(converter=_frozen_fields)
+    """Each query the backend answers, mapped to the names of the record fields it can
+    fill; a query missing here raises :class:`~netstatlib.UnsupportedError`."""
     notes: str = ""
+    """A sentence or two on what is special about this source (empty when nothing is)."""
     hints: frozenset[str] = attrs.field(default=frozenset(), converter=_known_hints)
+    """The hints of a :class:`~netstatlib.backends.SocketQuery` the backend uses to read
+    less (keys of :data:`~netstatlib.backends.HINTS`); a promise about speed only."""
 
     @property
     def queries(self) -> tuple[str, ...]:

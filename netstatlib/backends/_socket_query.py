@@ -83,13 +83,29 @@ class SocketQuery:
     """
 
     tables: frozenset[SocketTable] = attrs.field(converter=_frozen_tables)
+    """The socket tables to list, as ``(Protocol, family)`` pairs, narrowed by the
+    filter."""
     listening: bool = False
+    """True for :func:`~netstatlib.listening`: only listeners and bound, unconnected
+    UDP, UDP-Lite and raw sockets are kept."""
     processes: bool = True
+    """Whether the caller wants owners (``pids``, ``process``); a request, not a
+    filter."""
     details: bool = False
+    """Whether the caller wants :attr:`~netstatlib.Connection.details` (``tcp_info``,
+    memory, timer, ...), which only the kernel's socket diagnostics give."""
     where: Where = None
+    """The caller's whole filter: a predicate, a plain callable, or ``None`` (an ss
+    filter string is compiled to a predicate by :meth:`plan`)."""
     states: frozenset[TcpState | None] | None = None
+    """Hint: the states a kept row can be in (``None`` in the set: no state, as an
+    unconnected UDP socket); ``None``: any state."""
     process_free: Predicate | None = None
+    """Hint: the part of :attr:`where` that reads no process field, to test before
+    owners are looked up; ``None`` when there is none."""
     conditions: Condition | None = None
+    """Hint: the port and address conditions of :attr:`where` as a kernel filter takes
+    them (inet sockets only); ``None`` when there are none."""
 
     @classmethod
     def plan(

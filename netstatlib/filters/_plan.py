@@ -159,8 +159,12 @@ class PortCondition:
     ``<=``, ``>``, ``>=``): ss's ``sport``/``dport`` conditions."""
 
     side: Side
+    """``"local"`` (ss's ``sport``) or ``"remote"`` (``dport``)."""
     op: str
+    """The comparison: ``==``, ``!=``, ``<``, ``<=``, ``>`` or ``>=``."""
     port: int
+    """The port compared with, 0 to 65535. A socket without a peer has the remote port
+    0, as the kernel sees it."""
 
     def matches(self, row: Connection) -> bool:
         """Whether the condition holds for the socket as the kernel sees it."""
@@ -177,7 +181,10 @@ class PrefixCondition:
     IPv4 network also holds IPv4-mapped IPv6 addresses; an IPv6 one no IPv4 address."""
 
     side: Side
+    """``"local"`` (ss's ``src``) or ``"remote"`` (``dst``)."""
     network: netaddr.IPNetwork
+    """The prefix the address must lie in. A socket without a peer has the remote
+    address ``0.0.0.0`` (or ``::``), as the kernel sees it."""
 
     def matches(self, row: Connection) -> bool:
         """Whether the condition holds for the socket as the kernel sees it."""
@@ -202,8 +209,10 @@ class AllOf:
     """Every part holds (none: always)."""
 
     parts: tuple[Condition, ...]
+    """The conditions joined by and."""
 
     def matches(self, row: Connection) -> bool:
+        """Whether every part holds for the socket (true for no part)."""
         return all(part.matches(row) for part in self.parts)
 
     def __str__(self) -> str:
@@ -215,8 +224,10 @@ class AnyOf:
     """At least one part holds (none: never)."""
 
     parts: tuple[Condition, ...]
+    """The conditions joined by or."""
 
     def matches(self, row: Connection) -> bool:
+        """Whether at least one part holds for the socket (false for no part)."""
         return any(part.matches(row) for part in self.parts)
 
     def __str__(self) -> str:
@@ -228,8 +239,10 @@ class Negated:
     """The part does not hold."""
 
     part: Condition
+    """The condition negated."""
 
     def matches(self, row: Connection) -> bool:
+        """Whether the part does not hold for the socket."""
         return not self.part.matches(row)
 
     def __str__(self) -> str:

@@ -769,13 +769,25 @@ class Not(Predicate):
 
 
 class Field:
-    """A record field, to build predicates from: ``F.remote_port == 443``."""
+    """A record field, to build predicates from: ``F.remote_port == 443``.
+
+    ``F.<name>`` makes one (an unknown name raises :class:`~netstatlib.FilterError`).
+    Comparing it with a value gives a :class:`Predicate`: ``==`` and ``!=`` for every
+    field, ``<``, ``<=``, ``>`` and ``>=`` for ports, numbers and addresses. The value
+    is checked and converted to the field's type first (``"LISTENING"`` to
+    ``TcpState.LISTEN``, ``"10.0.0.1"`` to an address, ``"https"`` to port 443), so a
+    value the field cannot take raises :class:`~netstatlib.FilterError` at once.
+    ``== None`` and ``!= None`` ask whether the value is missing; for a missing value
+    every other comparison is false, except ``!=``, which is true. ``F.pid == 812``
+    asks whether process 812 is among the socket's ``pids``.
+    """
 
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
         _spec(name)
         self.name = name
+        """The field's name, as ``F.<name>`` spells it (``"remote_port"``)."""
 
     def __repr__(self) -> str:
         return f"F.{self.name}"
@@ -843,6 +855,7 @@ class Field:
 
     @property
     def is_loopback(self) -> Predicate:
+        """A loopback address (``127.0.0.0/8``, ``::1``)."""
         return AddressIs(self.name, "loopback")
 
     @property
@@ -856,13 +869,16 @@ class Field:
         return AddressIs(self.name, "global")
 
     is_public = is_global
+    """The same as :attr:`is_global`."""
 
     @property
     def is_link_local(self) -> Predicate:
+        """A link-local address (``169.254.0.0/16``, ``fe80::/10``)."""
         return AddressIs(self.name, "link_local")
 
     @property
     def is_multicast(self) -> Predicate:
+        """A multicast address (``224.0.0.0/4``, ``ff00::/8``)."""
         return AddressIs(self.name, "multicast")
 
     @property
@@ -872,6 +888,9 @@ class Field:
 
     @property
     def is_ipv4_mapped(self) -> Predicate:
+        """An IPv4-mapped IPv6 address (``::ffff:a.b.c.d``: an IPv4 peer of a dual-stack
+        socket). The other address classes look through the mapping
+        (``::ffff:127.0.0.1`` is loopback); this one sees it."""
         return AddressIs(self.name, "ipv4_mapped")
 
 
@@ -893,6 +912,19 @@ class _Fields:
 
 
 F = _Fields()
+"""The fields of records, to build filters from: ``F.<name>`` is a :class:`Field`.
+
+``F.state == "LISTEN"``, ``F.local_port.isin([80, 443])``,
+``F.remote_address.within("10.0.0.0/8")``, ``F.process.glob("ssh*")``; combine the
+predicates with ``&``, ``|`` and ``~``. ``dir(F)`` lists every field name. Socket fields
+(``protocol``, ``family``, ``state``, ``local_address``, ``local_port``,
+``remote_address``, ``remote_port``, ``pid``, ``process``, ``uid``, ``inode``, the
+queues, ``path``), route fields (``destination``, ``gateway``, ``interface``,
+``metric``, ``flags``, ``is_default``), interface fields (``name``, ``mtu``, ``is_up``,
+``speed_mbps`` and every counter) and ``group`` for protocol statistics; ``family`` and
+``mtu`` serve two kinds of record. An unknown name raises
+:class:`~netstatlib.FilterError`, listing the known ones.
+"""
 
 
 # -- use by the query layer and the planner ------------------------------------------
