@@ -158,16 +158,16 @@ class _LookupPool:
 
     A lookup stuck in the system resolver cannot be cancelled: its thread stays busy
     until ``gethostbyaddr()`` gives up by itself (the resolver's own timeout, seconds to
-    tens of seconds against a DNS server that never answers). With threads of its own per
-    call, every call against a silent server left its threads behind, each then going on
-    to the call's next addresses (100 calls left 1,577 threads and as many open sockets).
-    Here every call shares this pool; a thread is started only while the pool has fewer
-    than the asking call's ``workers``, so the process never holds more lookup threads
-    than the largest ``workers`` asked for, and a lookup nobody waits for any more is
-    taken out of the queue before it starts. An address already being looked up (for
-    another call, or stuck since an earlier one) is not asked again: the call waits for
-    that lookup. Threads are daemons (a stuck lookup must not keep the program alive) and
-    end when the queue is empty.
+    tens of seconds against a DNS server that never answers). Threads of its own per
+    call would leave their threads behind at every call against a silent server, each
+    going on to the call's next addresses (100 such calls, some 1,500 threads and as many
+    open sockets). So every call shares this pool; a thread is started only while the
+    pool has fewer than the asking call's ``workers``, so the process never holds more
+    lookup threads than the largest ``workers`` asked for, and a lookup nobody waits for
+    any more is taken out of the queue before it starts. An address already being looked
+    up (for another call, or stuck since an earlier one) is not asked again: the call
+    waits for that lookup. Threads are daemons (a stuck lookup must not keep the program
+    alive) and end when the queue is empty.
     """
 
     def __init__(self) -> None:
