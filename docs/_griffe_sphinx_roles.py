@@ -19,8 +19,17 @@ from typing import Any
 
 import griffe
 
-# The modules docs/reference.md renders with ``:::``; their exports get anchors.
-PUBLIC_MODULES = ("netstatlib", "netstatlib.backends", "netstatlib.parsers.procfs")
+# The modules docs/reference.md renders with ``:::``; their exports get anchors. A name
+# exported by two of them links to the first (``F``: ``netstatlib.F``).
+PUBLIC_MODULES = (
+    "netstatlib",
+    "netstatlib.audits",
+    "netstatlib.backends",
+    "netstatlib.filters",
+    "netstatlib.parsers.procfs",
+    "netstatlib.parsers.sockdiag",
+    "netstatlib.parsers.windows",
+)
 
 _ROLE = re.compile(r":(?:class|func|meth|attr|mod|data|exc|obj):`(?P<target>[^`]+)`")
 _LITERAL_MARKER = re.compile(r"(?<=\S)::$", re.MULTILINE)

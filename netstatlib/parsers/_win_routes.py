@@ -151,7 +151,7 @@ def parse_interface_list(
 
     ``data`` is the whole output or any part of it; lines that are not entries are
     ignored, and output without an interface list gives ``[]``. Bytes are decoded as
-    :func:`~netstatlib.parsers._wintext.decode` does (``encoding`` overrides the guess).
+    :func:`~netstatlib.parsers.windows.decode` does (``encoding`` overrides the guess).
     """
     text = decode(data, encoding, source=source)
     found = []
