@@ -98,6 +98,17 @@ def rendered_classes(obj: griffe.Object, shown_as: str) -> Iterator[tuple[str, g
             yield from rendered_classes(target, f"{shown_as}.{name}")
 
 
+def test_the_walk_follows_the_options_of_mkdocs_yml() -> None:
+    """The walk here mirrors how mkdocs.yml renders members: a change of those options
+    must change the walk too."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r'^ +filters: \["!\^_"\]$', config, re.MULTILINE)
+    assert re.search(r"^ +show_if_no_docstring: true$", config, re.MULTILINE)
+    assert "show_submodules" not in config
+    assert "inherited_members" not in config
+    assert re.search(r"^ +- griffe_fieldz:$", config, re.MULTILINE)  # records' field tables
+
+
 def test_the_reference_renders_the_public_modules() -> None:
     assert rendered_modules() == [
         ("netstatlib", True),
