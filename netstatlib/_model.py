@@ -70,8 +70,9 @@ class TcpState(enum.Enum):
 
     Two members exist only on Windows and have numbers outside the kernel's range:
     ``BOUND`` (a TCP socket bound to a port but neither listening nor connected, which
-    ``netstat -q`` lists; Linux shows such a socket as ``CLOSE``) and ``DELETE_TCB``
-    (``MIB_TCP_STATE_DELETE_TCB``: the connection's control block is being deleted).
+    ``netstat -q`` lists; on Linux such a socket is ``CLOSE``, and not listed) and
+    ``DELETE_TCB`` (``MIB_TCP_STATE_DELETE_TCB``: the connection's control block is being
+    deleted).
 
     Use :meth:`parse` to turn what people type (``LISTENING``, ``SYN_RECEIVED``,
     ``syn-recv``, ``estab``) into a member.
@@ -108,10 +109,10 @@ class TcpState(enum.Enum):
     and ``inode`` are ``None`` and its ``pids`` empty. Thousands of them are normal on a
     busy client or proxy."""
     CLOSE = 7
-    """Closed: a TCP socket that is neither listening nor connected, such as one bound
-    to a port before ``listen()`` or ``connect()`` (Windows lists those as
-    :attr:`BOUND`). An unconnected UDP, UDP-Lite or raw socket, which the kernel also
-    reports as closed, has no state here (``None``)."""
+    """Closed: a TCP socket neither listening nor connected. Linux lists few of them: a
+    socket only bound to a port is in this state but in no table the kernel lists
+    (Windows lists it as :attr:`BOUND`). An unconnected UDP, UDP-Lite or raw socket,
+    which the kernel also reports as closed, has no state here (``None``)."""
     CLOSE_WAIT = 8
     """The peer closed its side (its FIN arrived) and the application has not closed
     the socket yet. Many of them, lasting, point at an application that does not close
@@ -134,8 +135,8 @@ class TcpState(enum.Enum):
     half-open connections accept both."""
     BOUND = 100
     """Windows only: a TCP socket bound to a port but neither listening nor connected,
-    which ``netstat -q`` lists (Windows 8 and later). Linux lists such a socket as
-    :attr:`CLOSE`."""
+    which ``netstat -q`` lists (Windows 8 and later). On Linux such a socket is
+    :attr:`CLOSE` and not listed."""
     DELETE_TCB = 101
     """Windows only: the connection's control block is being deleted
     (``MIB_TCP_STATE_DELETE_TCB``); seen for a moment as a connection goes away."""
