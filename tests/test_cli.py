@@ -7,6 +7,7 @@ The records come from captures the tests build (``CapturedText``, read back thro
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -278,7 +279,9 @@ def test_filter_is_compiled_with_the_ss_language() -> None:
     ("argv", "message"),
     [
         (["-q"], "unknown option -q: Windows netstat's -q (bound, non-listening ports) is not"),
-        (["-anz"], "unknown option -z in -anz; the letters are -a -b -e"),
+        (["-anm"], "unknown option -m in -anm; the letters are -a -b -e"),
+        (["-anz"], "-z (--zeros) shows the zero counters of -s: use it with -s"),
+        (["-sZ"], "unknown option -Z in -sZ: Linux netstat's -Z (SELinux contexts) is not"),
         (["-json"], "unknown option -j in -json; did you mean --json?"),
         (["-numeric"], "did you mean --numeric?"),
         (["--lisening"], "unknown option --lisening; did you mean --listening?"),
@@ -286,15 +289,15 @@ def test_filter_is_compiled_with_the_ss_language() -> None:
         (["--in"], "ambiguous option --in: --inet, --inet6, --info, --interfaces"),
         (["--json=yes"], "--json takes no value"),
         (["--filter"], "--filter needs a value"),
-        (["-p"], "-p needs a protocol (tcp, udp, tcpv6 or udpv6; with -s also ip, ipv6"),
+        (["-p"], "-p needs a protocol (tcp, udp, tcpv4, udpv4, tcpv6 or udpv6; with -s also"),
         (["-p", "tpc"], "unknown protocol 'tpc' for -p; did you mean tcp?"),
         (["-p", "sctp"], "-p takes a protocol, not 'sctp'"),
         # Linux's -tulpn, where -p is the program: what was meant is said.
         (["-tulpn"], "did you mean -tuln --program?"),
         (
             ["-tlnp"],
-            "-p needs a protocol (tcp, udp, tcpv6 or udpv6; with -s also ip, ipv6, "
-            "icmp, icmpv6); did you mean -tln --program?",
+            "-p needs a protocol (tcp, udp, tcpv4, udpv4, tcpv6 or udpv6; with -s also ip, "
+            "ipv6, icmp, icmpv6); did you mean -tln --program?",
         ),
         (["-p", "icmp"], "-p icmp selects statistics: use it with -s (netstatlib -s -p icmp)"),
         (["-an", "tcp"], "unexpected argument 'tcp'; did you mean -p tcp?"),
@@ -310,7 +313,8 @@ def test_filter_is_compiled_with_the_ss_language() -> None:
         (["-es", "--json"], "--json prints one kind of record: give one of -r, -e and -s"),
         (["-s", "--unix"], "there are no statistics for UNIX sockets"),
         (["--root", "x", "--backend", "psutil"], "--root reads a folder; the psutil backend"),
-        (["-6", "-p", "tcp"], "-6 leaves no protocol"),
+        (["-6", "-p", "tcpv4"], "-6 leaves no protocol: -p tcpv4 and udpv4 are IPv4 only"),
+        (["-4", "-p", "udpv6"], "-4 leaves no protocol"),
     ],
 )
 def test_a_bad_command_line_says_what_was_meant(argv: list[str], message: str, run: Run) -> None:
@@ -378,7 +382,7 @@ def test_dash_a_adds_listeners_and_udp_as_windows_prints_them(run: Run, capture:
     # Sorted as Windows sorts: TCP before UDP, IPv4 before IPv6, by local address.
     assert [row[0] for row in rows] == ["TCP"] * 6 + ["UDP"] * 3
     # Without long IPv6 addresses, the exact layout of Windows' netstat -an.
-    out = run("-anp", "tcp", "--root", capture)[1]
+    out = run("-anp", "tcpv4", "--root", capture)[1]
     assert out.startswith(
         "\nActive Connections\n\n"
         "  Proto  Local Address          Foreign Address        State\n"
@@ -401,10 +405,17 @@ def test_the_table_matches_the_records_of_the_library(run: Run, capture: str) ->
 @pytest.mark.parametrize(
     ("argv", "protocols", "families"),
     [
-        (["-anp", "tcp"], {"TCP"}, {4}),
+        # Unlike Windows, tcp and udp are both IP versions: -anp tcp finds every listener.
+        (["-anp", "tcp"], {"TCP"}, {4, 6}),
+        (["-anp", "tcpv4"], {"TCP"}, {4}),
+        (["-anp", "TCPv4"], {"TCP"}, {4}),
         (["-anp", "tcpv6"], {"TCP"}, {6}),
-        (["-anp", "udp"], {"UDP"}, {4}),
+        (["-anp", "udp"], {"UDP"}, {4, 6}),
+        (["-anp", "udpv4"], {"UDP"}, {4}),
         (["-anp", "UDPv6"], {"UDP"}, {6}),
+        (["-an", "-p", "tcpv4", "-p", "udpv6"], {"TCP", "UDP"}, {4, 6}),
+        (["-an", "-6", "-p", "tcp"], {"TCP"}, {6}),
+        (["-an", "-4", "-p", "udp"], {"UDP"}, {4}),
         (["-an", "--tcp"], {"TCP"}, {4, 6}),
         (["-an", "-u"], {"UDP"}, {4, 6}),
         (["-an", "-4"], {"TCP", "UDP"}, {4}),
@@ -559,7 +570,9 @@ def test_an_empty_table_still_has_its_header(run: Run, capture: str) -> None:
         (["-a"], "inet", False, False),
         (["-ao"], "inet", True, False),
         (["-a", "--unix"], "unix", False, False),
-        (["-anp", "tcp"], "tcp4", False, False),
+        (["-anp", "tcp"], "tcp", False, False),
+        (["-anp", "tcpv4"], "tcp4", False, False),
+        (["-anp", "udpv6"], "udp6", False, False),
         (["-l", "--program"], "inet", True, True),
     ],
 )
@@ -667,7 +680,9 @@ def test_names_are_looked_up_without_n(run: Run) -> None:
 
 
 @pytest.mark.usefixtures("live_default")
-@pytest.mark.parametrize("argv", [["-an"], ["-a", "--json"], ["-r"], ["-e"], ["-s"]])
+@pytest.mark.parametrize(
+    "argv", [["-an"], ["-a", "--json"], ["-rn"], ["-r", "--json"], ["-e"], ["-s"]]
+)
 def test_no_lookup_with_n_or_json(argv: list[str], run: Run) -> None:
     def refuse(address: str) -> str | None:
         raise AssertionError(f"looked up {address}")
@@ -735,13 +750,80 @@ def test_routes_linux(run: Run, capture: str) -> None:
         else:
             wanted = [str(route.destination), str(route.gateway or "::")]
         assert any(line[: len(wanted)] == wanted for line in lines), wanted
-    assert run("-r", "--root", capture)[1] == out  # -r is always numeric
+    # Without -n, the default routes say "default", as netstat -r; a capture's addresses
+    # are not looked up, so nothing else changes.
+    named = run("-r", "--root", capture)[1]
+    defaults = [r for r in records if r.destination.prefixlen == 0]
+    assert defaults and named.count("\n  default ") == len(defaults)
+    for line, numeric in zip(named.splitlines(), out.splitlines(), strict=True):
+        if line != numeric:
+            assert line.split()[0] == "default"
+            assert numeric.split()[0] in ("0.0.0.0", "::/0")
+            assert line.split()[1:] == numeric.split()[1:]
+
+
+def _route_line(iface: str, destination: str, gateway: str, flags: int, mask: str) -> str:
+    """A line of /proc/net/route: addresses as the kernel's %08X of a little-endian word."""
+
+    def word(text: str) -> str:
+        return socket.inet_aton(text)[::-1].hex().upper()
+
+    fields = [iface, word(destination), word(gateway), f"{flags:04X}", "0", "0", "100",
+              word(mask), "0", "0", "0"]  # fmt: skip
+    return "\t".join(fields)
+
+
+ROUTES = (
+    "\n".join(
+        [
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT",
+            _route_line("eth0", "0.0.0.0", "192.0.2.1", 0x3, "0.0.0.0"),  # default via a gateway
+            _route_line("eth0", "192.0.2.0", "0.0.0.0", 0x1, "255.255.255.0"),  # on-link network
+            _route_line("eth0", "198.51.100.9", "192.0.2.1", 0x7, "255.255.255.255"),  # a host
+            _route_line("eth0", "203.0.113.0", "192.0.2.254", 0x3, "255.255.255.0"),
+        ]
+    )
+    + "\n"
+)
+
+
+def test_routes_without_n_show_default_and_names(run: Run, tmp_path: Path) -> None:
+    """As Linux's netstat -r: "default", the gateways' and host routes' names where DNS
+    has one; networks, and addresses without a name, stay numeric; -n asks nothing."""
+    folder = write_folder(tmp_path, {**linux_files(), "net/route": ROUTES})
+    resolver = Recorder(
+        {"192.0.2.1": "gw.example", "198.51.100.9": "\x1b[2Jhost.example", "192.0.2.0": "net"}
+    )
+    out = run("-r", "--resolve", "--root", folder, resolver=resolver)[1]
+    lines = [line.split() for line in out.split("IPv6 Route Table")[0].splitlines()]
+    assert ["default", "gw.example", "0.0.0.0", "UG", "100", "eth0"] in lines
+    assert ["192.0.2.0", "0.0.0.0", "255.255.255.0", "U", "100", "eth0"] in lines
+    assert ["\\x1b[2Jhost.example", "gw.example", "255.255.255.255", "UGH", "100", "eth0"] in (
+        lines
+    )
+    assert ["203.0.113.0", "192.0.2.254", "255.255.255.0", "UG", "100", "eth0"] in lines
+    # Each address asked once; never 0.0.0.0, ::, a network or a multicast address (the
+    # IPv6 table of the capture has host routes ::1/128 and fd00:20::1/128, no gateway).
+    assert sorted(resolver.asked) == ["192.0.2.1", "192.0.2.254", "198.51.100.9", "::1",
+                                      "fd00:20::1"]  # fmt: skip
+    assert "\x1b" not in out
+    # IPv6 too: ::/0 is "default".
+    assert "\n  default  " in out.split("IPv6 Route Table")[1]
+    # -n: numbers, and no lookup.
+    resolver.asked.clear()
+    numeric = run("-rn", "--resolve", "--root", folder, resolver=resolver)
+    assert numeric[0] == 2  # -n and --resolve contradict each other
+    plain = run("-rn", "--root", folder, resolver=resolver)[1]
+    assert resolver.asked == [] and "default" not in plain and "gw.example" not in plain
+    assert "  0.0.0.0          192.0.2.1        0.0.0.0          UG" in plain
 
 
 def test_routes_windows_with_persistent_routes(run: Run, windows_capture: str) -> None:
-    out = run("-r", "--root", windows_capture)[1]
+    out = run("-rn", "--root", windows_capture)[1]
     assert "IPv4 Persistent Routes" in out and "IPv6 Persistent Routes" in out
     assert "  0.0.0.0          192.0.2.254      0.0.0.0          UG         25  192.0.2.17" in out
+    named = run("-r", "--root", windows_capture)[1]
+    assert "  default          192.0.2.254      0.0.0.0          UG         25  192.0.2.17" in named
     v6 = out.split("IPv6 Route Table")[1]
     assert "2001:db8:17:0:4b2e:91ff:fe07:c3d5/128" in v6  # kept whole
 
@@ -771,15 +853,52 @@ def test_interface_statistics_windows_total(run: Run, windows_capture: str) -> N
     assert "Per-interface" not in out  # netstat -e gives a total only
 
 
-def test_protocol_statistics(run: Run, capture: str) -> None:
+def _counters_shown(text: str) -> dict[str, dict[str, int]]:
+    """``-s`` output read back: each group's counters, by the group named in its title."""
+    groups: dict[str, dict[str, int]] = {}
+    counters: dict[str, int] = {}
+    for line in text.splitlines():
+        if line.endswith(")") and not line.startswith(" "):
+            counters = groups[line.rsplit("(", 1)[1][:-1]] = {}
+        elif " = " in line:
+            name, _, value = line.partition(" = ")
+            counters[name.strip()] = int(value)
+    return groups
+
+
+@pytest.mark.parametrize("zeros", [["-z"], ["--zeros"], ["--zer"]])
+def test_protocol_statistics_with_zeros(zeros: list[str], run: Run, capture: str) -> None:
+    out = run("-s", *zeros, "--root", capture)[1]
+    stats = netstatlib.protocol_stats(backend=netstatlib.open_capture(capture))
+    assert "\nTCP Statistics for IPv4 and IPv6 (Tcp)\n" in out  # Linux: one group for both
+    # Every counter of every group, in the source's order, zeros included.
+    assert _counters_shown(out) == {row.group: dict(row.counters) for row in stats}
+    assert list(_counters_shown(out)) == [row.group for row in stats]
+    assert run("-sz", "--root", capture)[1] == out
+
+
+def test_protocol_statistics_hide_zero_counters_as_nstat(run: Run, capture: str) -> None:
     out = run("-s", "--root", capture)[1]
     stats = netstatlib.protocol_stats(backend=netstatlib.open_capture(capture))
-    for group in stats:
-        assert f"({group.group})\n" in out
-    tcp = next(row for row in stats if row.group == "Tcp")
-    assert "\nTCP Statistics for IPv4 and IPv6 (Tcp)\n" in out  # Linux: one group for both
-    lines = {line.split()[0]: line.split()[-1] for line in out.splitlines() if " = " in line}
-    assert lines["RetransSegs"] == str(tcp["RetransSegs"])
+    shown = _counters_shown(out)
+    # Every group keeps its title; only the counters that are not zero are listed.
+    assert list(shown) == [row.group for row in stats]
+    for row in stats:
+        assert shown[row.group] == {name: value for name, value in row.counters.items() if value}
+    assert any(0 in row.counters.values() for row in stats)  # the test hides something
+    assert not any(line.endswith(" = 0") for line in out.splitlines())
+    # A group whose counters are all zero says so, rather than showing a bare title.
+    zero_groups = [row for row in stats if row.counters and not any(row.counters.values())]
+    assert zero_groups, "the capture has a group of zero counters"
+    for row in zero_groups:
+        block = out.split(f"({row.group})\n\n", 1)[1].split("\n\n", 1)[0]
+        assert block.strip() in (
+            f"all {len(row.counters)} counters are 0: -z shows them",
+            "its one counter is 0: -z shows it",
+        )
+    # JSON is the records: every counter.
+    documents = json.loads(run("-s", "--json", "--root", capture)[1])
+    assert documents == stats.to_dicts(plain=True)
 
 
 @pytest.mark.parametrize(
@@ -789,9 +908,12 @@ def test_protocol_statistics(run: Run, capture: str) -> None:
         ("ipv6", ["Ip6"], ["Ip6"]),
         ("icmp", ["Icmp", "IcmpMsg"], ["Icmp", "IcmpMsg"]),
         ("icmpv6", ["Icmp6"], ["Icmp6"]),
-        ("tcp", ["Tcp", "TcpExt"], ["Tcp"]),
+        # tcp and udp are both IP versions, as for sockets.
+        ("tcp", ["Tcp", "TcpExt"], ["Tcp", "Tcp6"]),
+        ("tcpv4", ["Tcp", "TcpExt"], ["Tcp"]),  # Linux's Tcp counts both versions
         ("tcpv6", ["Tcp", "TcpExt"], ["Tcp6"]),  # Linux counts TCP over IPv6 in Tcp
-        ("udp", ["Udp"], ["Udp"]),
+        ("udp", ["Udp", "Udp6"], ["Udp", "Udp6"]),
+        ("udpv4", ["Udp"], ["Udp"]),
         ("udpv6", ["Udp6"], ["Udp6"]),
     ],
 )
@@ -840,7 +962,7 @@ def test_windows_connections_as_windows_prints_them(run: Run, windows_capture: s
                 fields.insert(3, "ESTABLISHED")  # a connected UDP socket says so
             assert tuple(fields) in printed, line
     # IPv4 only: exactly as netstat printed it.
-    ipv4 = run("-anop", "tcp", "--root", windows_capture)[1]
+    ipv4 = run("-anop", "tcpv4", "--root", windows_capture)[1]
     assert header in ipv4
     lines = {line.rstrip() for line in ipv4.splitlines()}
     for line in source.splitlines():
@@ -852,12 +974,46 @@ def test_windows_connections_as_windows_prints_them(run: Run, windows_capture: s
 # -- intervals ---------------------------------------------------------------------------
 
 
+def _stamps_between(stamps: list[str], before: datetime.datetime) -> None:
+    """Each stamp is ISO 8601 local time with its UTC offset, to the second, taken
+    during the run (from ``before`` to now), in order."""
+    after = datetime.datetime.now().astimezone()
+    times = []
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp), stamp
+        moment = datetime.datetime.fromisoformat(stamp)
+        assert moment.utcoffset() == after.utcoffset()  # this host's local time
+        assert before.replace(microsecond=0) <= moment <= after
+        times.append(moment)
+    assert times == sorted(times)
+
+
 def test_an_interval_redisplays_with_injected_sleep(run: Run, capture: str) -> None:
     slept: list[float] = []
+    before = datetime.datetime.now().astimezone()
     status, out, _ = run("-an", "5", "--root", capture, sleep=slept.append, iterations=3)
     assert status == 0
     assert out.count("Active Connections") == 3
     assert slept == [5.0, 5.0]
+    # Each display starts with the time it was read, then the table as without one.
+    single = run("-an", "--root", capture)[1]
+    stamps = [line for line in out.splitlines() if re.match(r"\d{4}-\d\d-\d\dT", line)]
+    _stamps_between(stamps, before)
+    assert len(stamps) == 3
+    assert out == "".join(f"\n{stamp}\n{single}" for stamp in stamps)
+
+
+@pytest.mark.parametrize("argv", [["-s"], ["-r"], ["-e"], ["-es"]])
+def test_every_display_of_an_interval_is_stamped(argv: list[str], run: Run, capture: str) -> None:
+    before = datetime.datetime.now().astimezone()
+    out = run(*argv, "2", "--root", capture, sleep=lambda s: None, iterations=2)[1]
+    single = run(*argv, "--root", capture)[1]
+    stamps = [line for line in out.splitlines() if re.match(r"\d{4}-\d\d-\d\dT", line)]
+    _stamps_between(stamps, before)
+    assert len(stamps) == 2
+    assert out == "".join(f"\n{stamp}\n{single}" for stamp in stamps)
+    # A single display has no time: the output is netstat's.
+    assert not re.search(r"\d{4}-\d\d-\d\dT", single)
 
 
 def test_ctrl_c_ends_an_interval_quietly(run: Run, capture: str) -> None:
@@ -869,12 +1025,23 @@ def test_ctrl_c_ends_an_interval_quietly(run: Run, capture: str) -> None:
     assert out.count("Active Connections") == 1
 
 
-def test_an_interval_with_json_prints_one_array_each_time(run: Run, capture: str) -> None:
+def test_an_interval_with_json_prints_one_object_with_its_time_each_time(
+    run: Run, capture: str
+) -> None:
+    before = datetime.datetime.now().astimezone()
     out = run("-a", "--json", "1", "--root", capture, sleep=lambda s: None, iterations=2)[1]
     decoder = json.JSONDecoder()
     first, end = decoder.raw_decode(out)
-    second, _ = decoder.raw_decode(out[end:].lstrip())
-    assert first == second and isinstance(first, list)
+    second, end2 = decoder.raw_decode(out, end + 1)
+    assert out[end2:] == "\n"
+    assert list(first) == ["time", "records"] and list(second) == ["time", "records"]
+    _stamps_between([first["time"], second["time"]], before)
+    # The records are what one display without an interval prints.
+    assert (
+        first["records"]
+        == second["records"]
+        == json.loads(run("-a", "--json", "--root", capture)[1])
+    )
 
 
 # -- errors ------------------------------------------------------------------------------
