@@ -554,6 +554,31 @@ def test_filter_in_the_ss_language(run: Run, capture: str) -> None:
     assert {row[3] for row in rows} == {"LISTENING"}
 
 
+def test_filter_finds_ports_a_windows_listing_printed_as_names(run: Run, tmp_path: Path) -> None:
+    """A Windows ``netstat -ao`` saved without -n prints ``edge-cache-01:https``: the
+    port is known, and ``--filter "dport = :443"`` finds it, as the library does."""
+    names = WINDOWS / "connections" / "win7_en_netstat-ao_names.txt"
+    folder = write_folder(tmp_path, {"netstat-ano.txt": names})
+    for expression in ("dport = :443", "dport = :https", "dst 198.51.100.0/24"):
+        out = run("-ano", "--filter", expression, "--root", folder)[1]
+        shown = {row[2] for row in data_lines(out)}
+        expected = {
+            str(row.remote_name or row.remote)
+            for row in netstatlib.connections(
+                "inet", where=expression, backend=netstatlib.open_capture(folder)
+            )
+        }
+        assert shown == expected, expression
+    assert {row[2] for row in data_lines(run("-ano", "--filter", "dport = :443", "--root",
+                                              folder)[1])} == {
+        "198.51.100.7:https", "edge-cache-01:https", "host-with-a-very-long-name-0001:https"
+    }  # fmt: skip
+    assert {row[2] for row in data_lines(run("-an", "--filter", "dst 198.51.100.0/24",
+                                              "--root", folder)[1])} == {
+        "198.51.100.7:https", "198.51.100.8:acme-svc"
+    }  # fmt: skip
+
+
 def test_an_empty_table_still_has_its_header(run: Run, capture: str) -> None:
     out = run("-an", "--filter", "sport = :9", "--root", capture)[1]
     assert out == (
