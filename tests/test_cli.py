@@ -247,9 +247,13 @@ def data_lines(text: str, proto: str = "") -> list[list[str]]:
         (["--info"], {"info": True}),
         (["-4"], {"families": (4,)}),
         (["-6", "--inet"], {"families": (4, 6)}),
-        (["-W"], {}),
-        (["-anW"], {"all": True, "numeric": True}),
-        (["--wide"], {}),
+        (["-W"], {"wide": True}),
+        (["-anW"], {"all": True, "numeric": True, "wide": True}),
+        (["--wide"], {"wide": True}),
+        (["-sz"], {"statistics": True, "zeros": True}),
+        (["-s", "--zeros"], {"statistics": True, "zeros": True}),
+        (["-anp", "tcpv4"], {"all": True, "numeric": True, "protocols": ("tcpv4",)}),
+        (["-p", "UDPv4"], {"protocols": ("udpv4",)}),
         # Unique prefixes of long options, as getopt_long takes them.
         (["--list", "--num"], {"listening": True, "numeric": True}),
         (["--json"], {"json": True}),
@@ -473,6 +477,168 @@ def test_program_alone_and_pid_alone(run: Run, capture: str) -> None:
     assert " PID" not in names_only and "sshd" in names_only and "812" not in names_only
     linux = run("-tan", "--program", "--root", capture)[1]
     assert linux.splitlines()[3].split()[-2:] == ["PID", "Program"]
+
+
+# -- -b in 80 columns --------------------------------------------------------------------
+
+WIDE_NAME = "\u540d\u524d\u540d\u524d-x"  # 14 bytes of comm, 10 columns on a terminal
+BUSY_PROCESSES = {
+    "processes": [
+        {"pid": 4194301, "name": "systemd-resolve", "sockets": [3001, 3004, 3005]},
+        {"pid": 912, "name": "NetworkManager", "sockets": [3002]},
+        {"pid": 1000, "name": WIDE_NAME, "sockets": [3003]},
+        {"pid": 77, "name": "sshd", "sockets": [3006]},
+        {"pid": 78, "name": "sshd", "sockets": [3006]},
+    ]
+}
+
+
+def busy_files(*, long_ipv4: bool) -> dict[str, str | bytes | os.PathLike[str]]:
+    """A host as people run -anob on: a LAN address, public peers, 7-digit PIDs,
+    comm names of 15 bytes, long IPv6 addresses, a listener two processes share; with
+    ``long_ipv4``, also a connection between two of the longest IPv4 endpoints."""
+    tcp = [
+        _row(0, ("192.168.1.23", 54322), ("140.82.112.25", 443), 0x01, 3001),
+        _row(1, ("192.168.1.23", 22), ("0.0.0.0", 0), 0x0A, 3002),
+        _row(2, ("0.0.0.0", 5353), ("0.0.0.0", 0), 0x0A, 3003),
+        _row(3, ("127.0.0.1", 8080), ("0.0.0.0", 0), 0x0A, 3006),
+    ]
+    if long_ipv4:
+        tcp.append(_row(4, ("192.168.100.200", 54321), ("192.168.200.201", 44443), 0x01, 3004))
+    files = linux_files()
+    files.update(
+        {
+            "net/tcp": _table(*tcp),
+            "net/tcp6": _table(_row(0, (LONG_LOCAL, 65535), (LONG_REMOTE, 443), 0x01, 3005)),
+            "net/udp": _table(),
+            "net/udp6": _table(),
+            "processes.json": json.dumps(BUSY_PROCESSES),
+        }
+    )
+    return files
+
+
+def header_stops(text: str) -> dict[str, int]:
+    """Where each column starts, from the header line of a socket table."""
+    header = next(line for line in text.splitlines() if line.startswith("  Proto"))
+    names = ["Proto", "Local Address", "Foreign Address", "State", "PID", "Program"]
+    return {name: header.index(name) for name in names if name in header}
+
+
+@pytest.mark.parametrize("long_ipv4", [False, True])
+def test_anob_fits_80_columns_cutting_only_program_names(
+    long_ipv4: bool, run: Run, tmp_path: Path
+) -> None:
+    """-anob as the docs promise: 80 columns, program names ending in an ellipsis where
+    they do not fit (at least 8 columns of them), never a PID or an address cut. A row
+    whose own addresses are longer than their column (IPv6, the longest IPv4 ones when
+    the table had to narrow them) pushes the rest of its line, whole."""
+    folder = write_folder(tmp_path, busy_files(long_ipv4=long_ipv4))
+    out = run("-anob", "--root", folder)[1]
+    stops = header_stops(out)
+    local_width = stops["Foreign Address"] - stops["Local Address"] - 2
+    foreign_width = stops["State"] - stops["Foreign Address"] - 2
+    room = TARGET_WIDTH - stops["Program"]
+    assert room >= 8
+    names = {entry["pid"]: entry["name"] for entry in BUSY_PROCESSES["processes"]}
+    # The same rows as -ano's, in the same order, each with its program after them.
+    numbers = data_lines(run("-ano", "--root", folder)[1])
+    rows = [line for line in out.splitlines() if line.startswith(("  TCP", "  UDP"))]
+    assert len(rows) == len(numbers) == 5 + long_ipv4
+    cut = []
+    for line, fields in zip(rows, numbers, strict=True):
+        assert line.split()[: len(fields)] == fields, line  # nothing of -ano's is cut
+        program = line.split(maxsplit=len(fields))[-1]
+        name = names[int(fields[-1].split(",")[0])]
+        pushed = display_width(fields[1]) > local_width or display_width(fields[2]) > (
+            foreign_width
+        )
+        if not pushed:
+            assert display_width(line) <= TARGET_WIDTH, line
+        if program != name:
+            # Cut: a prefix and the ellipsis, in the room left (a wide character is not
+            # split, so it may be one column less).
+            assert program.endswith("\u2026") and name.startswith(program[:-1]), line
+            assert display_width(program) in (room, room - 1), line
+            cut.append(name)
+        else:
+            assert display_width(program) <= room, line
+    assert {"systemd-resolve", "NetworkManager"} <= set(cut)
+    assert f"[{LONG_LOCAL}]:65535  [{LONG_REMOTE}]:443" in out  # kept whole, pushing
+    # The longest IPv4 addresses push only when they are there.
+    assert any(display_width(line) > TARGET_WIDTH for line in rows if "[" not in line) == (
+        long_ipv4
+    )
+    # -W (Linux's --wide): every name whole, nothing else changed.
+    whole = run("-anobW", "--root", folder)[1]
+    assert "\u2026" not in whole
+    for line, fields in zip(
+        [line for line in whole.splitlines() if line.startswith("  TCP")], numbers, strict=True
+    ):
+        assert line.split(maxsplit=len(fields))[-1] == names[int(fields[-1].split(",")[0])]
+    assert run("-anob", "--wide", "--root", folder)[1] == whole
+
+
+def assert_anob_layout(anob: str, ano: str, names: set[str]) -> None:
+    """What -anob printed is -ano's rows, whole, each followed by its program's name,
+    whole or cut with an ellipsis to end the line within 80 columns (unless the row's own
+    addresses are longer than their columns, which pushes it)."""
+    stops = header_stops(anob)
+    local_width = stops["Foreign Address"] - stops["Local Address"] - 2
+    foreign_width = stops["State"] - stops["Foreign Address"] - 2
+    numbers = data_lines(ano)
+    rows = [line for line in anob.splitlines() if line.startswith(("  TCP", "  UDP"))]
+    assert len(rows) == len(numbers)
+    for line, fields in zip(rows, numbers, strict=True):
+        assert line.split()[: len(fields)] == fields, line
+        program = line.split(maxsplit=len(fields))[-1]
+        assert program in names or (
+            program.endswith("\u2026") and any(name.startswith(program[:-1]) for name in names)
+        ), line
+        if display_width(fields[1]) <= local_width and display_width(fields[2]) <= foreign_width:
+            assert display_width(line) <= TARGET_WIDTH, line
+
+
+def windows_listings() -> list[Path]:
+    """Real Windows netstat listings: the project's, and those NETSTATLIB_WINDOWS_CAPTURES
+    names (the folder .ci/run points at)."""
+    paths = sorted((WINDOWS / "connections").glob("*netstat-a*"))
+    folder = os.environ.get("NETSTATLIB_WINDOWS_CAPTURES")
+    if folder and Path(folder).is_dir():
+        paths += sorted(Path(folder).glob("*netstat-a*"))
+    return paths
+
+
+@pytest.mark.parametrize("path", windows_listings(), ids=lambda path: path.name)
+def test_real_windows_listings_printed_with_b_fit_80_columns(path: Path) -> None:
+    from netstatlib.cli._sockets import sockets_text
+    from netstatlib.parsers import windows
+
+    try:
+        rows = windows.parse_connections(path.read_bytes())
+    except netstatlib.NetstatError:
+        return  # an elevation refusal, not a listing: nothing to lay out
+    names = {netstatlib._text.safe_text(row.process) for row in rows if row.process} | {"-"}
+    anob = sockets_text(rows, parse_args(["-anob"]))
+    ano = sockets_text(rows, parse_args(["-ano"]))
+    assert_anob_layout(anob, ano, names)
+    if any(row.process and len(row.process) > 8 for row in rows):
+        assert "\u2026" not in sockets_text(rows, parse_args(["-anobW"]))
+
+
+def test_extend_is_as_narrow_as_its_content_and_cuts_nothing(run: Run, tmp_path: Path) -> None:
+    """--extend adds Linux netstat -e's four columns: no line can then fit 80 columns, so
+    the columns are as narrow as their content allows and program names stay whole."""
+    folder = write_folder(tmp_path, busy_files(long_ipv4=False))
+    out = run("-anob", "--extend", "--root", folder)[1]
+    assert "\u2026" not in out
+    header = next(line for line in out.splitlines() if "Proto" in line)
+    # Addresses as wide as the longest IPv4 one, the state as its longest word.
+    assert "  Local Address       Foreign Address    State        User" in header
+    assert "  4194301  systemd-resolve\n" in out
+    # Without -b and --extend, Windows' widths (21 for an address, 14 for the state).
+    plain = run("-anp", "tcpv4", "--root", folder)[1]
+    assert "  Proto  Local Address          Foreign Address        State\n" in plain
 
 
 def test_long_ipv6_addresses_are_kept_whole_and_ipv4_fits_80_columns(

@@ -211,6 +211,8 @@ class Options:
     pid: bool = False
     program: bool = False
     extend: bool = False
+    wide: bool = False
+    """``-W``/``--wide``: program names whole, however long (Linux's "do not truncate")."""
     info: bool = False
     """``--info``: what only the kernel's socket diagnostics give (``ss -i``)."""
     protocols: tuple[str, ...] = ()
@@ -359,7 +361,7 @@ def parse_args(argv: Sequence[str]) -> Options:
             family = 4 if name == "inet" else 6
             if family not in families:
                 families.append(family)
-        elif name != "wide":  # -W/--wide: nothing is ever truncated anyway
+        else:
             flags.add(name)
 
     while words:
@@ -382,8 +384,9 @@ def parse_args(argv: Sequence[str]) -> Options:
             while position < len(cluster):
                 letter = cluster[position]
                 position += 1
-                if letter == "W":
-                    continue  # Linux's --wide: accepted, nothing is ever truncated
+                if letter == "W":  # Linux's -W (--wide), not Windows' -w (raw)
+                    flag("wide")
+                    continue
                 if letter == "Z":  # Linux's -Z, not -z: a habit must not mean something else
                     raise _unknown_letter(letter, cluster)
                 key = letter.lower()  # Windows reads its flags in any case: -AN is -an
@@ -407,6 +410,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         pid="pid" in flags or "program" in flags,
         program="name" in flags or "program" in flags,
         extend="extend" in flags,
+        wide="wide" in flags,
         info="info" in flags,
         protocols=tuple(protocols),
         kinds=tuple(kinds),
@@ -529,7 +533,8 @@ Linux netstat's (and nstat's) habits:
       --statistics  as -s
   -z, --zeros       with -s, the counters that are zero too (nstat's -z)
   -4, --inet        only IPv4 (-6, --inet6: only IPv6)
-  -W, --wide        accepted: addresses are never cut
+  -W, --wide        program names whole (-b ends a long one with … to fit 80
+                    columns); addresses and PIDs are never cut
 
 For scripts:
   --filter EXPR   only sockets matching EXPR, in the filter language of ss:
