@@ -435,6 +435,23 @@ def test_protocol_selection(
     assert {6 if row[1].startswith("[") else 4 for row in rows} == families
 
 
+def test_p_names_are_the_library_kinds() -> None:
+    """-p NAME lists what connections(KIND) returns: tcp and udp both IP versions, as
+    the library's "tcp" and "udp", unlike Windows' IPv4-only -p tcp."""
+    from netstatlib.cli._grammar import CONNECTION_PROTOCOLS, socket_kinds
+
+    tables = {
+        name: netstatlib.KINDS[kind] for name, kind in CONNECTION_PROTOCOLS.items()
+    }  # every value is a library kind
+    assert tables["tcp"] == tables["tcpv4"] | tables["tcpv6"] == netstatlib.KINDS["tcp"]
+    assert tables["udp"] == tables["udpv4"] | tables["udpv6"] == netstatlib.KINDS["udp"]
+    assert {family for _, family in tables["tcpv4"]} == {socket.AF_INET}
+    assert {family for _, family in tables["udpv6"]} == {socket.AF_INET6}
+    assert socket_kinds(parse_args(["-p", "tcp"])) == ["tcp"]
+    assert socket_kinds(parse_args(["-6", "-p", "tcp"])) == ["tcp6"]
+    assert socket_kinds(parse_args(["-4", "-p", "tcp", "-p", "udpv4"])) == ["tcp4", "udp4"]
+
+
 def test_listening_only(run: Run, capture: str) -> None:
     rows = data_lines(run("-ln", "--root", capture)[1])
     assert {(row[0], row[1]) for row in rows} == {

@@ -417,6 +417,55 @@ def test_s_prints_protocol_statistics(lab: netns.Lab, backend: LinuxProcfs, tmp_
     assert both.index("Interface Statistics") < both.index("(Ip)")
 
 
+def _shown_counters(text: str) -> dict[str, int]:
+    """``-s`` output under nstat's names: the group (from a block's title) glued to the
+    counter (``TcpActiveOpens``)."""
+    flat: dict[str, int] = {}
+    group = ""
+    for line in text.splitlines():
+        if line.endswith(")") and not line.startswith(" "):
+            group = line.rsplit("(", 1)[1][:-1]
+        elif " = " in line:
+            name, _, value = line.partition(" = ")
+            flat[group + name.strip()] = int(value)
+    return flat
+
+
+def _nstat(lab: netns.Lab, history: Path, *flags: str) -> dict[str, int]:
+    result = lab.ns.exec(
+        "nstat", "-a", "-s", *flags, "--json", env={**os.environ, "NSTAT_HISTORY": str(history)}
+    )
+    return dict(json.loads(result.stdout)["kernel"])
+
+
+# Counters nstat never prints (iproute2 misc/nstat.c, useless_number()).
+NSTAT_SKIPS = {"IpForwarding", "IpDefaultTTL", "TcpRtoAlgorithm", "TcpRtoMin", "TcpRtoMax",
+               "TcpMaxConn", "TcpCurrEstab"}  # fmt: skip
+
+
+@pytest.mark.parametrize("zeros", [False, True], ids=["-s", "-sz"])
+def test_s_shows_what_nstat_shows(lab: netns.Lab, tmp_path: Path, zeros: bool) -> None:
+    """``-s`` leaves zero counters out as ``nstat -a`` does, ``-sz`` shows them as
+    ``nstat -az``: the same counters, with the same values, read between two of nstat's
+    readings that agree (counters move while the zoo runs)."""
+    flags = ["-z"] if zeros else []
+    for _ in range(20):
+        before = _nstat(lab, tmp_path / "history", *flags)
+        ours = _shown_counters(ok(lab, "-s", *flags))
+        after = _nstat(lab, tmp_path / "history", *flags)
+        if before == after:
+            break
+    assert before == after, "the counters never stood still"
+    assert {name: value for name, value in ours.items() if name not in NSTAT_SKIPS} == before
+    # What nstat never prints is shown by the same rule: Linux's constants (RtoMin 200,
+    # MaxConn -1) always, the rest unless it is zero or with -z.
+    assert {"TcpRtoAlgorithm", "TcpRtoMin", "TcpRtoMax", "TcpMaxConn"} <= set(ours)
+    if zeros:
+        assert set(ours) >= NSTAT_SKIPS
+    else:
+        assert 0 not in ours.values()
+
+
 # -- the command line ------------------------------------------------------------------------
 
 
