@@ -288,7 +288,11 @@ class NamedEndpoint:
     was printed as a name). ``service`` is the service name when the port was printed as
     one, and ``port`` its number: the printed number, or the port of a service name this
     library knows (``https`` is 443); ``None`` for a service name it does not know.
+    :attr:`address` is the host part read as an address, where it was printed as one.
     ``str()`` gives back the printed text.
+
+    Filters read these numbers: ``F.remote_port == 443`` (``dport = :443``) matches
+    ``host:https``, and ``F.remote_address`` tests an address printed as a number.
     """
 
     host: str
@@ -304,6 +308,21 @@ class NamedEndpoint:
     def __str__(self) -> str:
         port = self.service if self.service is not None else self.port
         return f"{self.host}:{port}"
+
+    @property
+    def address(self) -> netaddr.IPAddress | None:
+        """The host part as an IP address where it was printed as one (``10.0.0.5``,
+        ``fe80::1%12`` or ``[fe80::1%12]``, the zone left out); ``None`` for a host name
+        or for text that is not a valid address."""
+        text = self.host
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        text = text.partition("%")[0]
+        # INET_PTON: only the dotted quad is IPv4 ("10.1" and "0x0a000001" are names).
+        try:
+            return netaddr.IPAddress(text, flags=netaddr.INET_PTON)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            return None
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)

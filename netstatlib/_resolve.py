@@ -329,6 +329,39 @@ def _lookup_hosts(
     return result
 
 
+def host_names(
+    addresses: Iterable[str],
+    *,
+    resolver: HostResolver | None = None,
+    timeout: float = 2.0,
+    deadline: float = 5.0,
+    workers: int = 16,
+    cache: NameCache | None = None,
+) -> dict[str, str | None]:
+    """The host name of each distinct address text (``"10.0.0.5"``; ``None``: it has
+    none), from ``cache`` or looked up as :func:`resolve_names` looks addresses up, with
+    the same arguments; an address whose lookup ran out of time is missing."""
+    resolver = resolver if resolver is not None else system_host_name
+    cache = cache if cache is not None else _SHARED_CACHE
+    hosts: dict[str, str | None] = {}
+    missing: dict[str, None] = {}  # an ordered set: each address asked once
+    for text in addresses:
+        if text in hosts or text in missing:
+            continue
+        known, name = cache.get_host(text)
+        if known:
+            hosts[text] = name
+        else:
+            missing[text] = None
+    found = _lookup_hosts(
+        list(missing), resolver, timeout=timeout, deadline=deadline, workers=workers
+    )
+    for address, name in found.items():
+        cache.put_host(address, name)
+        hosts[address] = name
+    return hosts
+
+
 def resolve_names(
     records: Iterable[Connection],
     *,
@@ -376,26 +409,19 @@ def resolve_names(
     services = services if services is not None else system_service_name
     cache = cache if cache is not None else _SHARED_CACHE
 
-    hosts: dict[str, str | None] = {}
-    missing: dict[str, None] = {}  # an ordered set: each address asked once
-    for row in rows:
-        for endpoint in (row.local, row.remote):
-            if endpoint is None or not _wanted(endpoint):
-                continue
-            text = _address_text(endpoint)
-            if text in hosts or text in missing:
-                continue
-            known, name = cache.get_host(text)
-            if known:
-                hosts[text] = name
-            else:
-                missing[text] = None
-    found = _lookup_hosts(
-        list(missing), resolver, timeout=timeout, deadline=deadline, workers=workers
+    hosts = host_names(
+        (
+            _address_text(endpoint)
+            for row in rows
+            for endpoint in (row.local, row.remote)
+            if endpoint is not None and _wanted(endpoint)
+        ),
+        resolver=resolver,
+        timeout=timeout,
+        deadline=deadline,
+        workers=workers,
+        cache=cache,
     )
-    for address, name in found.items():
-        cache.put_host(address, name)
-        hosts[address] = name
 
     def service(port: int, protocol: str) -> str | None:
         if port == 0:

@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 from collections.abc import Collection, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -50,17 +51,19 @@ _UNIX = socket.AddressFamily.AF_UNIX
 
 # The file under <root>/net/ for each socket table, in the order rows are returned, and
 # whether the file may be absent (no IPv6, UDP-Lite compiled out) without it being an error.
-SOCKET_FILES: dict[SocketTable, tuple[str, bool]] = {
-    (Protocol.TCP, _INET): ("tcp", False),
-    (Protocol.TCP, _INET6): ("tcp6", True),
-    (Protocol.UDP, _INET): ("udp", False),
-    (Protocol.UDP, _INET6): ("udp6", True),
-    (Protocol.UDPLITE, _INET): ("udplite", True),
-    (Protocol.UDPLITE, _INET6): ("udplite6", True),
-    (Protocol.RAW, _INET): ("raw", False),
-    (Protocol.RAW, _INET6): ("raw6", True),
-    (Protocol.UNIX, _UNIX): ("unix", True),
-}
+SOCKET_FILES: Mapping[SocketTable, tuple[str, bool]] = MappingProxyType(
+    {
+        (Protocol.TCP, _INET): ("tcp", False),
+        (Protocol.TCP, _INET6): ("tcp6", True),
+        (Protocol.UDP, _INET): ("udp", False),
+        (Protocol.UDP, _INET6): ("udp6", True),
+        (Protocol.UDPLITE, _INET): ("udplite", True),
+        (Protocol.UDPLITE, _INET6): ("udplite6", True),
+        (Protocol.RAW, _INET): ("raw", False),
+        (Protocol.RAW, _INET6): ("raw6", True),
+        (Protocol.UNIX, _UNIX): ("unix", True),
+    }
+)
 """The ``/proc/net`` file of each socket table, as ``(Protocol, family)`` to ``(file
 name, optional)``: ``(Protocol.TCP, AF_INET6)`` is ``("tcp6", True)``. An optional file
 may be absent (IPv6 disabled, UDP-Lite compiled out, an incomplete capture) and then
@@ -74,14 +77,16 @@ OTHER_SOCKET_LISTINGS = ("icmp", "icmp6", "netlink", "packet")
 
 # Every other file under <root>/net/ that a query reads, and whether it may be absent
 # (IPv6 disabled, an old kernel) without it being an error.
-NET_FILES: dict[str, bool] = {
-    "route": False,
-    "ipv6_route": True,
-    "dev": False,
-    "snmp": False,
-    "netstat": True,
-    "snmp6": True,
-}
+NET_FILES: Mapping[str, bool] = MappingProxyType(
+    {
+        "route": False,
+        "ipv6_route": True,
+        "dev": False,
+        "snmp": False,
+        "netstat": True,
+        "snmp6": True,
+    }
+)
 """The other files under ``<root>/net/`` that queries read, each mapped to whether it
 may be absent (``True``: IPv6 disabled, an older kernel) without it being an error:
 ``route`` and ``ipv6_route`` for :func:`~netstatlib.routes`, ``dev`` for

@@ -13,7 +13,8 @@ a backend that ignores every hint is slower, never wrong.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import attrs
@@ -35,15 +36,17 @@ Test = Callable[[Connection], object]
 Where = Predicate | Callable[[Connection], object] | None
 """A socket query's filter: a predicate, a plain callable taking a record, or nothing."""
 
-HINTS: dict[str, str] = {
-    "tables": "reads only the socket tables the query names",
-    "states": "skips sockets in states no row the query keeps can be in before it builds "
-    "their records, or asks its source only for the others (a kernel's state bitmask)",
-    "process_free": "applies the part of the filter that reads no process field before "
-    "it looks owners up, so that a dropped row costs no lookup",
-    "conditions": "hands the filter's port and address conditions to its source (a "
-    "kernel filter), so that rows failing them are never read",
-}
+HINTS: Mapping[str, str] = MappingProxyType(
+    {
+        "tables": "reads only the socket tables the query names",
+        "states": "skips sockets in states no row the query keeps can be in before it builds "
+        "their records, or asks its source only for the others (a kernel's state bitmask)",
+        "process_free": "applies the part of the filter that reads no process field before "
+        "it looks owners up, so that a dropped row costs no lookup",
+        "conditions": "hands the filter's port and address conditions to its source (a "
+        "kernel filter), so that rows failing them are never read",
+    }
+)
 """What a backend can do with a :class:`SocketQuery`, by the name a backend's
 :attr:`Capabilities.hints <netstatlib.backends.Capabilities.hints>` uses."""
 

@@ -41,6 +41,8 @@ from ._predicates import (
     Or,
     Predicate,
     Within,
+    endpoint_address,
+    endpoint_port,
     field_kind,
 )
 
@@ -149,8 +151,13 @@ def _kernel_endpoint(row: Connection, side: Side) -> tuple[netaddr.IPAddress | N
     endpoint = row.local if side == "local" else row.remote
     if endpoint is not None:
         return endpoint.address, endpoint.port
-    family = row.family
-    return (_UNSPECIFIED.get(family) if family is not None else None), 0
+    # No kernel row lacks an endpoint but a peerless one. A row printed with names
+    # (Windows netstat without -n) is read as the predicates read it, so that the
+    # conditions still hold for every row a filter keeps.
+    address, port = endpoint_address(row, side), endpoint_port(row, side)
+    if address is None and row.family is not None:
+        address = _UNSPECIFIED.get(row.family)
+    return address, 0 if port is None else port
 
 
 @attrs.frozen

@@ -56,6 +56,8 @@ __all__ = [
     "Predicate",
     "Within",
     "check_applies",
+    "endpoint_address",
+    "endpoint_port",
     "field_kind",
     "install_ss_printer",
 ]
@@ -65,10 +67,38 @@ Test = Callable[[Any], bool]
 # -- fields --------------------------------------------------------------------------
 
 
+def endpoint_port(record: Connection, side: str) -> int | None:
+    """The ``side`` (``"local"`` or ``"remote"``) port of a socket record: its
+    endpoint's, or the port known from the name it was printed with (``host:https`` is
+    443, :class:`~netstatlib.NamedEndpoint`); ``None`` when neither says."""
+    endpoint = record.local if side == "local" else record.remote
+    if endpoint is not None:
+        return endpoint.port
+    name = record.local_name if side == "local" else record.remote_name
+    return None if name is None else name.port
+
+
+def endpoint_address(record: Connection, side: str) -> netaddr.IPAddress | None:
+    """The ``side`` address of a socket record: its endpoint's, or the address a name
+    was printed with as a number (``10.0.0.5:unknown-service``); ``None`` otherwise."""
+    endpoint = record.local if side == "local" else record.remote
+    if endpoint is not None:
+        return endpoint.address
+    name = record.local_name if side == "local" else record.remote_name
+    return None if name is None else name.address
+
+
 def _endpoint_part(side: str, part: str) -> Callable[[Any], Any]:
+    # A record printed with names (Windows netstat without -n) may have no endpoint but
+    # a name that still says the port (host:https) or the address (10.0.0.5:svc): the
+    # predicates read those too, so `F.remote_port == 443` finds what netstat showed.
+    read = endpoint_port if part == "port" else endpoint_address
+
     def get(record: Any) -> Any:
         endpoint = getattr(record, side)
-        return None if endpoint is None else getattr(endpoint, part)
+        if endpoint is not None:  # the common case, kept fast
+            return getattr(endpoint, part)
+        return read(record, side)
 
     get.__name__ = f"{side}_{part}"
     return get
