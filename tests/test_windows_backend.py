@@ -202,3 +202,16 @@ def test_rows_of_unknown_family_are_kept_for_their_protocol() -> None:
     backend = WindowsNetstat(run=Replay({"-ano": named}))
     rows = netstatlib.connections(kind="tcp", backend=backend, processes=False)
     assert len(rows) == 3 and all(row.family is None for row in rows)
+
+
+def test_program_names_printed_by_b_stay_when_the_process_list_has_none() -> None:
+    """A saved `netstat -anob` read without a process list keeps the names it printed."""
+    output = (FIXTURES / "connections" / "win10_en_netstat-anob.txt").read_bytes()
+    printed = netstatlib.connections(
+        backend=WindowsNetstat(run=Replay({"-ano": output})), processes=False
+    )
+    named = [row for row in printed if row.process is not None]
+    assert named
+    backend = WindowsNetstat(run=Replay({"-ano": output}), process_names=lambda pids: {})
+    rows = netstatlib.connections(backend=backend)
+    assert [row.process for row in rows] == [row.process for row in printed]

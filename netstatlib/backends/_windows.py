@@ -293,8 +293,10 @@ class WindowsNetstat:
         if not query.processes:
             return rows
         names = self._process_names({row.pids[0] for row in rows if row.pids})
+        # The program a `-b` listing printed stays when the process list does not name it.
         return [
-            attrs.evolve(row, process=names.get(row.pids[0])) if row.pids else row for row in rows
+            attrs.evolve(row, process=names.get(row.pids[0]) or row.process) if row.pids else row
+            for row in rows
         ]
 
     def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
