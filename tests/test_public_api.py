@@ -23,6 +23,7 @@ DOCUMENTED = {
     "F",
     "Field",
     "FilterError",
+    "GroupCounts",
     "InterfaceStats",
     "NameCache",
     "NamedEndpoint",
