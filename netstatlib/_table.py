@@ -184,14 +184,21 @@ def _text(headers: list[str], body: list[list[str]], max_lines: int | None) -> s
     return text
 
 
-# The HTML form: a scrollable box (Jupyter shows a long output whole otherwise), text to
-# the left and numbers to the right whatever the notebook's stylesheet says (JupyterLab
-# right-aligns every cell), no wrapping inside a cell. Inline styles, which survive the
-# sanitising of an untrusted notebook, where a <style> element would not.
-_BOX = '<div style="max-height:32em;overflow:auto">'
+# The HTML form: a scrollable box as wide as the table (Jupyter shows a long output whole
+# otherwise), column headings that stay in view while it scrolls (on the notebook's own
+# background colour: JupyterLab's, VS Code's, else white), text to the left and numbers
+# to the right whatever the notebook's stylesheet says (JupyterLab right-aligns every
+# cell), no wrapping inside a cell. Inline styles, which survive the sanitising of an
+# untrusted notebook, where a <style> element would not.
+_BOX = '<div style="max-height:32em;overflow:auto;display:inline-block;max-width:100%">'
 _TABLE = '<table style="white-space:nowrap">'
 _LEFT = ' style="text-align:left"'
 _RIGHT = ' style="text-align:right"'
+_STICKY = (
+    ";position:sticky;top:0;background:var(--jp-layout-color0,var(--vscode-editor-background,#fff))"
+)
+_HEAD_LEFT = f' style="text-align:left{_STICKY}"'
+_HEAD_RIGHT = f' style="text-align:right{_STICKY}"'
 
 
 def _html_escape(text: str) -> str:
@@ -227,7 +234,7 @@ def _html(
     if grouped:
         shown = shown[1:]
     parts.append("<thead><tr>")
-    parts += [f"<th{_RIGHT if r else _LEFT}>{escape(h)}</th>" for h, r in shown]
+    parts += [f"<th{_HEAD_RIGHT if r else _HEAD_LEFT}>{escape(h)}</th>" for h, r in shown]
     parts.append("</tr></thead>")
     group: str | None = None
     parts.append("<tbody>")
