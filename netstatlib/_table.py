@@ -45,7 +45,7 @@ from ._text import (
     safe_text,
     state_text,
 )
-from .filters import Predicate, compile_filter
+from .filters import F, Predicate, compile_filter
 
 __all__ = ["GroupCounts", "Table", "Where", "plain_value", "record_dict", "where_test"]
 
@@ -343,10 +343,13 @@ def where_test(where: Where[Any], kinds: Iterable[type]) -> Callable[[Any], obje
     if isinstance(where, Predicate):
         for kind in sorted(kinds, key=lambda kind: kind.__name__):
             if kind not in where.record_types:
-                raise FilterError(
-                    f"{kind.__name__} records have no field "
-                    f"{', '.join(sorted(where.fields()))} (the filter {where!r})"
-                )
+                # A test on one field alone says which records have it.
+                missing = [
+                    name
+                    for name in sorted(where.fields())
+                    if kind not in getattr(F, name).is_missing().record_types
+                ]
+                raise FilterError(f"{kind.__name__} records have no field {', '.join(missing)}")
         return where.compile()
     if callable(where):
         return where
