@@ -310,3 +310,24 @@ def test_an_empty_result_still_has_every_column() -> None:
     frame = counters.to_pandas()
     assert list(frame.columns) == ["group", "counter", "value"]
     assert str(frame["value"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "state established",
+        "sport = :40001 or dport = :40001",
+        netstatlib.F.protocol == "udp",
+        netstatlib.F.local_address.is_loopback,
+        lambda row: row.recv_queue,
+    ],
+    ids=["ss-state", "ss-ports", "predicate", "address", "callable"],
+)
+def test_table_where_keeps_what_the_query_keeps(where: Any) -> None:
+    # Not a pandas matter, but the same real rows: a filter given to the query and the
+    # same filter applied to the whole table afterwards keep the same records.
+    backend = fixture_backend(FIXTURES / "linux" / "sockets")
+    everything = netstatlib.connections("all", backend=backend)
+    kept = netstatlib.connections("all", where=where, backend=backend)
+    assert everything.where(where) == kept
+    assert 0 < len(kept) < len(everything)
