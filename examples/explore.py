@@ -1,9 +1,10 @@
 """Exploring query results: printing a Table, plain dicts and JSON, and pandas when present.
 
 Shows what a notebook session looks like as a script: ``print()`` and ``repr()`` of a
-``Table``, slicing, ``to_dicts(plain=True)`` for JSON, ``to_pandas()`` for analysis, and
-what to do when pandas is not installed (netstatlib does not depend on it). Paste the
-body of ``main()`` into Jupyter to get the tables as HTML. Run it::
+``Table``, slicing, ``where()``, ``sort()`` and ``counts()``, ``to_dicts(plain=True)``
+for JSON, ``to_pandas()`` for analysis, and what to do when pandas is not installed
+(netstatlib does not depend on it). ``explore.ipynb`` beside it is the same in Jupyter,
+with plots. Run it::
 
     python examples/explore.py
     pip install pandas && python examples/explore.py
@@ -12,10 +13,9 @@ body of ``main()`` into Jupyter to get the tables as HTML. Run it::
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import netstatlib
-from netstatlib import UnsupportedError
+from netstatlib import F, UnsupportedError
 
 
 def main() -> None:
@@ -25,11 +25,13 @@ def main() -> None:
     print(repr(sockets[:5]))
     print()
 
-    # A Table is a sequence of typed records: filter with plain Python.
+    # A Table is a sequence of typed records: filter with plain Python and make a Table
+    # again, or with where() (a predicate, an ss filter or a callable); sort; count.
     tcp = netstatlib.Table(row for row in sockets if row.protocol is netstatlib.Protocol.TCP)
     print(f"{len(sockets)} sockets, {len(tcp)} of them TCP")
-    states = Counter("-" if row.state is None else row.state.name for row in sockets)
-    print("by state:", dict(states.most_common()))
+    print(sockets.where(F.state == "LISTEN").sort("local_port", "local_address"))
+    print()
+    print(sockets.counts("protocol", "state"))  # largest group first
     print()
 
     # plain=True turns addresses, endpoints, enums and flags into JSON-friendly values.
@@ -52,6 +54,8 @@ def main() -> None:
             print(f"  {row['name']}: received {row['rx_bytes']} B, sent {row['tx_bytes']} B")
     else:
         print(frame[["name", "rx_bytes", "tx_bytes", "mtu", "is_up"]].to_string(index=False))
+        by_state = sockets.to_pandas().groupby(["protocol", "state"], observed=True).size()
+        print(by_state.to_string())
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ from ._query import (
     protocol_stats,
     routes,
 )
-from ._table import Table
+from ._table import GroupCounts, Table
 from ._version import __version__
 from .filters import F, Field, Predicate, compile_filter
 
@@ -83,6 +83,7 @@ __all__ = [
     "F",
     "Field",
     "FilterError",
+    "GroupCounts",
     "InterfaceStats",
     "NameCache",
     "NamedEndpoint",

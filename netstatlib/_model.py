@@ -3,19 +3,27 @@
 Every record is an ``attrs`` frozen, slotted, keyword-only class: hashable, cheap, and
 safe to share between threads. ``None`` always means "unknown or not applicable" and is
 never replaced by a placeholder such as ``-1``, ``""`` or ``"*"``.
+
+Every record, endpoint and enum has a natural total order, consistent with ``==``, so
+``sorted(table)`` never raises: records of one type compare field by field in declared
+order, ``None`` before any value.
 """
 
 from __future__ import annotations
 
 import enum
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import netaddr
 
 from ._errors import UsageError
+
+# What a comparison returns for a value it cannot order against (Python then tries the
+# other side, and raises TypeError when neither can): NotImplemented, typed for mypy.
+_UNORDERED: bool = NotImplemented
 
 __all__ = [
     "Connection",
@@ -36,7 +44,11 @@ __all__ = [
 
 
 class Protocol(enum.Enum):
-    """Transport protocol of a socket (the ``/proc/net`` file it is listed in)."""
+    """Transport protocol of a socket (the ``/proc/net`` file it is listed in).
+
+    Members are ordered as ``netstat`` lists the tables: TCP, UDP, UDP-Lite, raw, UNIX
+    (``sorted()``, ``<``; a pandas column of them is an ordered categorical).
+    """
 
     TCP = "tcp"
     """TCP sockets: ``/proc/net/tcp`` and ``tcp6``; the ``TCP`` rows of Windows'
@@ -59,6 +71,29 @@ class Protocol(enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    def __lt__(self, other: object) -> bool:
+        if type(other) is not Protocol:
+            return _UNORDERED
+        return _PROTOCOL_RANK[self] < _PROTOCOL_RANK[other]
+
+    def __le__(self, other: object) -> bool:
+        if type(other) is not Protocol:
+            return _UNORDERED
+        return _PROTOCOL_RANK[self] <= _PROTOCOL_RANK[other]
+
+    def __gt__(self, other: object) -> bool:
+        if type(other) is not Protocol:
+            return _UNORDERED
+        return _PROTOCOL_RANK[self] > _PROTOCOL_RANK[other]
+
+    def __ge__(self, other: object) -> bool:
+        if type(other) is not Protocol:
+            return _UNORDERED
+        return _PROTOCOL_RANK[self] >= _PROTOCOL_RANK[other]
+
+
+_PROTOCOL_RANK: dict[Protocol, int] = {member: rank for rank, member in enumerate(Protocol)}
+
 
 class TcpState(enum.Enum):
     """Connection state, named as in the kernel's ``include/net/tcp_states.h``.
@@ -76,6 +111,11 @@ class TcpState(enum.Enum):
 
     Use :meth:`parse` to turn what people type (``LISTENING``, ``SYN_RECEIVED``,
     ``syn-recv``, ``estab``) into a member.
+
+    Members are ordered by their number, the kernel's order (``UNKNOWN``,
+    ``ESTABLISHED``, ``SYN_SENT``, ..., ``NEW_SYN_RECV``, then Windows' ``BOUND`` and
+    ``DELETE_TCB``): ``sorted()`` and ``<`` work, and a pandas column of states is an
+    ordered categorical in this order.
     """
 
     UNKNOWN = 0
@@ -143,6 +183,26 @@ class TcpState(enum.Enum):
 
     def __str__(self) -> str:
         return self.name
+
+    def __lt__(self, other: object) -> bool:
+        if type(other) is not TcpState:
+            return _UNORDERED
+        return self.value < other.value
+
+    def __le__(self, other: object) -> bool:
+        if type(other) is not TcpState:
+            return _UNORDERED
+        return self.value <= other.value
+
+    def __gt__(self, other: object) -> bool:
+        if type(other) is not TcpState:
+            return _UNORDERED
+        return self.value > other.value
+
+    def __ge__(self, other: object) -> bool:
+        if type(other) is not TcpState:
+            return _UNORDERED
+        return self.value >= other.value
 
     @classmethod
     def from_kernel(cls, number: int) -> TcpState:
@@ -235,6 +295,200 @@ _SPELLINGS.update(
 )
 
 
+# -- order --------------------------------------------------------------------------------
+#
+# Every record has a total order, consistent with ==: ``sorted(table)`` never raises,
+# whatever fields are None, and two records compare equal exactly when they are ==.
+# Records of one type compare field by field, in the order the fields are declared
+# (a socket: protocol, family, local endpoint, remote endpoint, state, ...), and the first
+# field that differs decides; records of different types do not compare (TypeError, as
+# for any two unrelated Python types). Inside a field, sort_key() puts None first and
+# never compares values of unrelated types with each other. Nothing here runs while a
+# record is built: the parsers' hot loop pays nothing for it.
+
+
+def sort_key(value: Any) -> tuple[Any, ...]:
+    """A key for ``value`` in the library's total order: ``None`` first, then numbers,
+    text, protocols, states, endpoints, names, addresses, networks, tuples, mappings and
+    records, each ordered naturally among its own kind. Two values have equal keys
+    exactly when they are ``==`` (numbers of different types included: ``1 == 1.0``;
+    NaN, which is not even equal to itself, sorts after every number)."""
+    if value is None:
+        return _NONE_KEY
+    keyer = _KEYERS.get(type(value))
+    if keyer is None:
+        keyer = _KEYERS[type(value)] = _keyer_for(type(value))
+    return keyer(value)
+
+
+_NONE_KEY: tuple[Any, ...] = (0,)
+
+
+def _number_key(value: Any) -> tuple[Any, ...]:
+    return (1, value) if value == value else (2,)  # NaN is the one number != itself
+
+
+def _text_key(value: str) -> tuple[Any, ...]:
+    return (3, value)
+
+
+def _protocol_key(value: Protocol) -> tuple[Any, ...]:
+    return (4, _PROTOCOL_RANK[value])
+
+
+def _state_key(value: TcpState) -> tuple[Any, ...]:
+    return (5, value.value)
+
+
+def _enum_key(value: enum.Enum) -> tuple[Any, ...]:
+    kind = type(value)
+    return (6, f"{kind.__module__}.{kind.__qualname__}", sort_key(value.value))
+
+
+def _zone_key(zone: str | None) -> tuple[Any, ...]:
+    # None first, then numeric zones (Windows' interface indexes) by number, then names.
+    if zone is None:
+        return (0,)
+    if zone.isascii() and zone.isdigit():
+        return (1, int(zone), zone)
+    return (2, zone)
+
+
+def _endpoint_key(value: Endpoint) -> tuple[Any, ...]:
+    address = value.address
+    return (7, address.version, address.value, value.port, _zone_key(value.zone))
+
+
+def _named_endpoint_key(value: NamedEndpoint) -> tuple[Any, ...]:
+    return (8, value.host, sort_key(value.port), sort_key(value.service))
+
+
+def _address_key(value: netaddr.IPAddress) -> tuple[Any, ...]:
+    return (9, value.version, value.value)
+
+
+def _network_key(value: netaddr.IPNetwork) -> tuple[Any, ...]:
+    # netaddr's own == compares (version, first, last): 10.0.0.5/8 == 10.0.0.0/8. Larger
+    # networks first among those starting at one address (0.0.0.0/0 before 0.0.0.0/8).
+    return (10, value.version, value.first, -value.last)
+
+
+def _tuple_key(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (11, tuple(map(sort_key, value)))
+
+
+def _list_key(value: list[Any]) -> tuple[Any, ...]:
+    return (12, tuple(map(sort_key, value)))
+
+
+def _mapping_key(value: Mapping[Any, Any]) -> tuple[Any, ...]:
+    return (13, tuple(sorted((sort_key(k), sort_key(v)) for k, v in value.items())))
+
+
+def _record_key(value: Any) -> tuple[Any, ...]:
+    kind = type(value)
+    fields = tuple(sort_key(getattr(value, name)) for name in _field_names(kind))
+    return (14, f"{kind.__module__}.{kind.__qualname__}", fields)
+
+
+def _other_key(value: Any) -> tuple[Any, ...]:
+    # Not a value records hold: grouped by type, in text order within it (best effort).
+    kind = type(value)
+    return (99, f"{kind.__module__}.{kind.__qualname__}", str(value))
+
+
+def _keyer_for(kind: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The key function for a type not seen before (subclasses of the known kinds)."""
+    if issubclass(kind, (bool, int, float)):  # IntEnum and IntFlag members included
+        return _number_key
+    if issubclass(kind, str):
+        return _text_key
+    if issubclass(kind, enum.Enum):
+        return _enum_key
+    if issubclass(kind, tuple):
+        return _tuple_key
+    if issubclass(kind, list):
+        return _list_key
+    if issubclass(kind, Mapping):
+        return _mapping_key
+    if attrs.has(kind):
+        return _record_key
+    return _other_key
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in attrs.fields(kind))
+    return names
+
+
+def _compare_records(left: Any, right: Any) -> int:
+    """-1, 0 or 1: the first field that differs decides (as the records' sort_key would,
+    without building the whole key)."""
+    for name in _field_names(type(left)):
+        mine = getattr(left, name)
+        theirs = getattr(right, name)
+        if mine is theirs:
+            continue
+        # Keys are equal exactly when the values are: no need to ask == first.
+        mine_key, their_key = sort_key(mine), sort_key(theirs)
+        if mine_key != their_key:
+            return -1 if mine_key < their_key else 1
+    return 0
+
+
+def _record_lt(self: Any, other: Any) -> bool:
+    if type(other) is not type(self):
+        return _UNORDERED
+    return _compare_records(self, other) < 0
+
+
+def _record_le(self: Any, other: Any) -> bool:
+    if type(other) is not type(self):
+        return _UNORDERED
+    return _compare_records(self, other) <= 0
+
+
+def _record_gt(self: Any, other: Any) -> bool:
+    if type(other) is not type(self):
+        return _UNORDERED
+    return _compare_records(self, other) > 0
+
+
+def _record_ge(self: Any, other: Any) -> bool:
+    if type(other) is not type(self):
+        return _UNORDERED
+    return _compare_records(self, other) >= 0
+
+
+def _endpoint_lt(self: Endpoint, other: Any) -> bool:
+    if type(other) is not Endpoint:
+        return _UNORDERED
+    return _endpoint_key(self) < _endpoint_key(other)
+
+
+def _endpoint_le(self: Endpoint, other: Any) -> bool:
+    if type(other) is not Endpoint:
+        return _UNORDERED
+    return _endpoint_key(self) <= _endpoint_key(other)
+
+
+def _endpoint_gt(self: Endpoint, other: Any) -> bool:
+    if type(other) is not Endpoint:
+        return _UNORDERED
+    return _endpoint_key(self) > _endpoint_key(other)
+
+
+def _endpoint_ge(self: Endpoint, other: Any) -> bool:
+    if type(other) is not Endpoint:
+        return _UNORDERED
+    return _endpoint_key(self) >= _endpoint_key(other)
+
+
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class Endpoint:
     """An IP address and a port.
@@ -244,6 +498,9 @@ class Endpoint:
     (``::ffff:10.0.0.5``, what a dual-stack socket reports for an IPv4 peer) are kept
     as the kernel reports them; :attr:`is_ipv4_mapped` recognises them and
     :meth:`unmapped` gives the IPv4 endpoint.
+
+    Endpoints are ordered by family (IPv4 first), then address, port and zone (no zone
+    first): ``sorted()``, ``min()`` and ``<`` work, and so does sorting a pandas column.
     """
 
     address: netaddr.IPAddress
@@ -256,6 +513,11 @@ class Endpoint:
     """The IPv6 zone (scope) of a link-local address as the source printed it after
     ``%``: an interface index on Windows (``fe80::1%12``). ``None`` where the source does
     not say (``/proc/net/tcp6`` has no zone column)."""
+
+    __lt__ = _endpoint_lt
+    __le__ = _endpoint_le
+    __gt__ = _endpoint_gt
+    __ge__ = _endpoint_ge
 
     def __str__(self) -> str:
         if self.address.version == 6:
@@ -293,6 +555,8 @@ class NamedEndpoint:
 
     Filters read these numbers: ``F.remote_port == 443`` (``dport = :443``) matches
     ``host:https``, and ``F.remote_address`` tests an address printed as a number.
+
+    Named endpoints are ordered by host, then port and service (unknown first).
     """
 
     host: str
@@ -304,6 +568,11 @@ class NamedEndpoint:
     service: str | None = None
     """The service name, when the port was printed as one (``https``); ``None`` when it
     was printed as a number."""
+
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
 
     def __str__(self) -> str:
         port = self.service if self.service is not None else self.port
@@ -448,6 +717,11 @@ class TcpInfo:
     rcv_wnd: int | None = None
     """The receive window this side advertises."""
 
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
+
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class SocketMemory:
@@ -473,6 +747,11 @@ class SocketMemory:
     drops: int
     """Packets dropped before reaching the socket (``d``)."""
 
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
+
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class SocketTimer:
@@ -489,6 +768,11 @@ class SocketTimer:
     """Seconds until it fires."""
     retransmits: int
     """Retransmissions (or keepalive probes) done so far."""
+
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
 
 
 class _Deferred:
@@ -526,6 +810,11 @@ class SocketDetails(_Deferred):
     backlog: int | None = None
     """TCP and UNIX listeners: the accept queue's limit (the ``listen()`` backlog,
     capped by ``net.core.somaxconn``), which ``ss`` shows as a listener's Send-Q."""
+
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
 
     if not TYPE_CHECKING:  # for type checkers, reading a field is plain
 
@@ -569,6 +858,9 @@ class Connection:
     :attr:`remote_name` hold the printed :class:`NamedEndpoint` and :attr:`local` /
     :attr:`remote` hold an :class:`Endpoint` only if the numbers are known (an address
     printed as a number and a port or known service name), ``None`` otherwise.
+
+    Sockets are ordered by protocol, family, local endpoint, remote endpoint, state and
+    then the other fields in the order below, a missing value (``None``) first.
     """
 
     protocol: Protocol
@@ -629,6 +921,11 @@ class Connection:
     """What only the kernel's socket diagnostics give (``tcp_info``, congestion
     algorithm, memory, timer, cgroup, UNIX peer); filled when the query asked for
     ``details=True``, ``None`` otherwise."""
+
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
 
     @property
     def tcp_info(self) -> TcpInfo | None:
@@ -729,7 +1026,10 @@ def draft_class(record: type) -> Any:
 
 class RouteFlags(enum.IntFlag):
     """Route flags, the kernel's ``RTF_*`` bits (``include/uapi/linux/route.h`` and
-    ``include/uapi/linux/ipv6_route.h``). Bits the kernel adds later are kept as numbers."""
+    ``include/uapi/linux/ipv6_route.h``). Bits the kernel adds later are kept as numbers.
+
+    Being an ``IntFlag``, a value orders as its number; a pandas column of flags holds
+    their names (``"UP|GATEWAY"``)."""
 
     UP = 0x0001
     """``RTF_UP``: the route is usable (``netstat -r``'s ``U``). Windows' active routes
@@ -815,6 +1115,10 @@ class Route:
     list's description in :attr:`interface` where the list has it). Its persistent
     routes (stored configuration, re-applied at boot) are records with
     ``persistent=True``; the active table lists the routes in effect.
+
+    Routes are ordered by family, destination (by first address, the larger network
+    first: ``0.0.0.0/0`` before ``0.0.0.0/8``), gateway (on-link first), interface,
+    metric and then the other fields.
     """
 
     family: socket.AddressFamily
@@ -856,6 +1160,11 @@ class Route:
     """Windows: ``True`` for an entry of the ``Persistent Routes`` list, ``False`` for an
     active route; ``None`` where the source has no such notion (Linux)."""
 
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
+
     @property
     def is_default(self) -> bool:
         """True only for a usable default route: prefix length 0, up, not a reject
@@ -893,6 +1202,8 @@ class InterfaceStats:
     total over all interfaces: that record has ``name=None`` (see :attr:`is_total`), its
     packet counts split into unicast and non-unicast, and no FIFO, frame, compression,
     multicast, collision or carrier counters.
+
+    Records are ordered by name (the total first), then by their counters.
     """
 
     name: str | None
@@ -961,6 +1272,11 @@ class InterfaceStats:
     """Packets received for a protocol the host does not handle (Windows ``Unknown
     protocols``); ``None`` where not given."""
 
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
+
     @property
     def is_total(self) -> bool:
         """True for a record that sums all interfaces (Windows ``netstat -e``)."""
@@ -1013,7 +1329,8 @@ class ProtocolStats:
     ``UdpLite``, ``TcpExt``, ``IpExt``, ``MPTcpExt``, ``Ip6``, ``Icmp6``, ``Udp6``,
     ``UdpLite6``); ``counters`` maps the kernel's counter names to values. What
     ``nstat`` prints as ``TcpActiveOpens`` is ``group="Tcp"``, ``counters["ActiveOpens"]``.
-    Every counter the source has is kept; none is required.
+    Every counter the source has is kept; none is required. Records are ordered by group
+    name, then by their counters.
     """
 
     group: str
@@ -1023,5 +1340,31 @@ class ProtocolStats:
     """Every counter of the group, by the kernel's name (``ActiveOpens``), in the order
     the source printed them; read-only."""
 
+    __lt__ = _record_lt
+    __le__ = _record_le
+    __gt__ = _record_gt
+    __ge__ = _record_ge
+
     def __getitem__(self, name: str) -> int:
         return self.counters[name]
+
+
+_KEYERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    bool: _number_key,
+    int: _number_key,
+    float: _number_key,
+    str: _text_key,
+    Protocol: _protocol_key,
+    TcpState: _state_key,
+    Endpoint: _endpoint_key,
+    NamedEndpoint: _named_endpoint_key,
+    netaddr.IPAddress: _address_key,
+    netaddr.IPNetwork: _network_key,
+    tuple: _tuple_key,
+    list: _list_key,
+    Counters: _mapping_key,
+    dict: _mapping_key,
+    socket.AddressFamily: _number_key,
+    socket.SocketKind: _number_key,
+    RouteFlags: _number_key,
+}

@@ -13,15 +13,13 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from ._errors import FilterError, UnsupportedError, UsageError
+from ._errors import UnsupportedError, UsageError
 from ._model import Connection, InterfaceStats, ProtocolStats, Route
-from ._table import Table
+from ._table import Table, Where, where_test
 from ._tables import KINDS, SocketTable
 from .backends._base import Backend
 from .backends._registry import get_backend
 from .backends._socket_query import SocketQuery
-from .filters import Predicate
-from .filters._predicates import check_applies
 from .filters._values import FAMILY_ALIASES
 
 __all__ = [
@@ -35,8 +33,6 @@ __all__ = [
 ]
 
 R = TypeVar("R")
-Where = Callable[[R], object] | Predicate | str | None
-"""What ``where=`` takes: a predicate, an ss filter string (sockets only) or a callable."""
 
 _INET = socket.AddressFamily.AF_INET
 _INET6 = socket.AddressFamily.AF_INET6
@@ -64,26 +60,17 @@ def resolve_kind(kind: str | Iterable[str]) -> frozenset[SocketTable]:
 
 
 def _check_where(where: Any, record_type: type) -> Callable[[Any], object] | None:
-    """The test to apply for ``where=``: None, a plain callable, or a compiled predicate."""
-    if where is None:
-        return None
-    if isinstance(where, str):
-        raise FilterError(
-            f"filter strings (the ss language) select sockets; {record_type.__name__} "
-            "records are filtered with a predicate built from F, or a callable"
-        )
-    if isinstance(where, Predicate):
-        check_applies(where, record_type)
-        return where.compile()
-    if callable(where):
-        return where  # type: ignore[no-any-return]
-    raise UsageError(f"where must be a callable taking a record, not {type(where).__name__}")
+    """The test to apply for ``where=``: None, a plain callable, or a compiled predicate
+    (the same rules as :meth:`Table.where`)."""
+    return where_test(where, {record_type})
 
 
-def _filtered(rows: Iterable[R], where: Callable[[R], object] | None) -> Table[R]:
+def _filtered(
+    rows: Iterable[R], where: Callable[[R], object] | None, record_type: type[R]
+) -> Table[R]:
     if where is None:
-        return Table(rows)
-    return Table(row for row in rows if where(row))
+        return Table(rows, record_type=record_type)
+    return Table((row for row in rows if where(row)), record_type=record_type)
 
 
 def _socket_query(
@@ -106,8 +93,8 @@ def _socket_query(
             "the kernel's socket diagnostics: the linux backend on a live host)"
         )
     if query.matches_nothing:
-        return Table()
-    return Table(query.select(source.connections(query)))
+        return Table(record_type=Connection)
+    return Table(query.select(source.connections(query)), record_type=Connection)
 
 
 def connections(
@@ -178,7 +165,7 @@ def routes(
     rows = get_backend(backend).routes(resolved)
     if resolved is not None:  # a backend may return both families: keep the one asked for
         rows = [row for row in rows if row.family == resolved]
-    return _filtered(rows, test)
+    return _filtered(rows, test, Route)
 
 
 def interface_stats(
@@ -188,7 +175,7 @@ def interface_stats(
 ) -> Table[InterfaceStats]:
     """Traffic counters per interface (``netstat -e``/``-i``): bytes, packets, errors, drops."""
     test = _check_where(where, InterfaceStats)
-    return _filtered(get_backend(backend).interface_stats(), test)
+    return _filtered(get_backend(backend).interface_stats(), test, InterfaceStats)
 
 
 def protocol_stats(
@@ -198,4 +185,4 @@ def protocol_stats(
 ) -> Table[ProtocolStats]:
     """Per-protocol counters (``netstat -s``), one record per kernel group (``Ip``, ``Tcp``)."""
     test = _check_where(where, ProtocolStats)
-    return _filtered(get_backend(backend).protocol_stats(), test)
+    return _filtered(get_backend(backend).protocol_stats(), test, ProtocolStats)

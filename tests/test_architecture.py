@@ -37,10 +37,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "netstatlib._sources",
             "netstatlib._capture_format",
             "netstatlib._text",
-            "netstatlib._table",
+            "netstatlib._frame",
         ),
     ),
-    ("filters and backends", ("netstatlib.filters", "netstatlib.backends")),
+    # Table filters with the predicates (Table.where), so it sits beside them.
+    ("filters and backends", ("netstatlib.filters", "netstatlib.backends", "netstatlib._table")),
     (
         "query functions",
         ("netstatlib._query", "netstatlib._capture", "netstatlib._resolve", "netstatlib.audits"),

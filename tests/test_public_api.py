@@ -28,6 +28,7 @@ DOCUMENTED = {
     "F",
     "Field",
     "FilterError",
+    "GroupCounts",
     "InterfaceStats",
     "NameCache",
     "NamedEndpoint",
