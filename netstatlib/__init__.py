@@ -21,6 +21,8 @@ import types as _types
 import typing as _typing
 
 from . import audits, backends, filters, parsers
+from ._counters import INTERFACE_FIELD_KINDS, PROTOCOL_GAUGES, CounterKind, counter_kind
+from ._diff import Change, SnapshotDiff, diff
 from ._errors import (
     AccessDeniedError,
     CommandError,
@@ -32,6 +34,7 @@ from ._errors import (
     UnsupportedError,
     UsageError,
 )
+from ._identity import connection_identity
 from ._model import (
     Connection,
     Counters,
@@ -56,6 +59,16 @@ from ._query import (
     protocol_stats,
     routes,
 )
+from ._rates import (
+    ConnectionRate,
+    InterfaceRate,
+    PerSecond,
+    ProcessRate,
+    ProtocolRate,
+    Rates,
+    rates,
+)
+from ._snapshot import Snapshot, load_snapshot, snapshot
 from ._table import Table
 from ._version import __version__
 from .filters import F, Field, Predicate, compile_filter
@@ -72,27 +85,39 @@ if _typing.TYPE_CHECKING:
     from ._resolve import NameCache, resolve_names
 
 __all__ = [
+    "INTERFACE_FIELD_KINDS",
     "KINDS",
+    "PROTOCOL_GAUGES",
     "AccessDeniedError",
     "CaptureManifest",
+    "Change",
     "CommandError",
     "CommandTimeoutError",
     "Connection",
+    "ConnectionRate",
+    "CounterKind",
     "Counters",
     "Endpoint",
     "F",
     "Field",
     "FilterError",
+    "InterfaceRate",
     "InterfaceStats",
     "NameCache",
     "NamedEndpoint",
     "NetstatError",
     "ParseError",
+    "PerSecond",
     "Predicate",
+    "ProcessRate",
     "Protocol",
+    "ProtocolRate",
     "ProtocolStats",
+    "Rates",
     "Route",
     "RouteFlags",
+    "Snapshot",
+    "SnapshotDiff",
     "SocketDetails",
     "SocketMemory",
     "SocketTimer",
@@ -108,16 +133,22 @@ __all__ = [
     "capture_linux",
     "capture_windows",
     "compile_filter",
+    "connection_identity",
     "connections",
+    "counter_kind",
+    "diff",
     "filters",
     "interface_stats",
     "listening",
+    "load_snapshot",
     "open_capture",
     "parsers",
     "protocol_stats",
+    "rates",
     "read_manifest",
     "resolve_names",
     "routes",
+    "snapshot",
     "windows_capture_runner",
 ]
 

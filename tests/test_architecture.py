@@ -21,9 +21,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "model and errors",
         (
+            "netstatlib._counters",
             "netstatlib._errors",
             "netstatlib._escape",
             "netstatlib._gc",
+            "netstatlib._identity",
             "netstatlib._interrupt",
             "netstatlib._model",
             "netstatlib._tables",
@@ -36,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "netstatlib.parsers",
             "netstatlib._sources",
             "netstatlib._capture_format",
+            "netstatlib._record_json",
             "netstatlib._text",
             "netstatlib._table",
         ),
@@ -45,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "query functions",
         ("netstatlib._query", "netstatlib._capture", "netstatlib._resolve", "netstatlib.audits"),
     ),
+    ("monitoring", ("netstatlib._snapshot", "netstatlib._diff", "netstatlib._rates")),
     ("command line", ("netstatlib.cli", "netstatlib.__main__")),
     ("public face", ("netstatlib",)),
 ]
