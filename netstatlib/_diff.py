@@ -14,12 +14,13 @@ ones left:
    pairing two sockets whose cookies say they differ;
 3. listeners by the address they listen on (a server restarted with a new socket on the
    same address is the same listener);
-4. connections through their handshake and their close, where the identity changes: a
-   request (``SYN_RECV``, no inode) and the child socket it became, a socket waiting in
-   the accept queue (no inode) and the same socket accepted, a socket and the orphan or
-   ``TIME_WAIT`` entry it left when its process closed it (no inode any more). Same
-   table and endpoints, one side without an inode; a socket in ``TIME_WAIT`` or
-   ``CLOSE`` never continues into another.
+4. without cookies, connections through their handshake and their close, where the
+   identity changes: a request (``SYN_RECV``, no inode) and the child socket it became
+   (no inode while it waits in the accept queue), a socket waiting in the accept queue
+   and the same socket accepted (its inode), a socket and the orphan or ``TIME_WAIT``
+   entry it left when its process closed it (no inode any more). Same table and
+   endpoints, one side without an inode or the first a request; a socket in
+   ``TIME_WAIT`` or ``CLOSE`` never continues into another.
 
 What no pass matched was opened or closed between the snapshots.
 """
@@ -124,9 +125,10 @@ def match_connections(
     def continues(first: Connection, second: Connection) -> bool:
         if first.remote is None or first.state in _FINAL_STATES:
             return False
-        if first.state in _REQUEST_STATES:
-            return True  # the request and its child: two kernel objects, two cookies
-        return (first.inode is None) != (second.inode is None) and not differ(first, second)
+        if differ(first, second):
+            return False
+        # A request and the child socket made of it: neither has an inode.
+        return first.state in _REQUEST_STATES or (first.inode is None) != (second.inode is None)
 
     old, new = _pair_by(old, new, _endpoints_key, continues, pairs)
     # The listeners' pass moved rows about: give the unpaired ones their listing's order.

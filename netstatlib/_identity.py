@@ -2,18 +2,18 @@
 
 Strategy: a socket is the same socket in two listings when the kernel says so (its
 cookie), else when it is in the same table with the same endpoints and the same inode.
-Two moments in a connection's life change those, and the matching in
-:func:`netstatlib.diff` (``_diff.py``) knows them:
+The cookie stays with a connection its whole life; the inode does not, at two moments
+the matching in :func:`netstatlib.diff` (``_diff.py``) knows:
 
 * **the handshake**: a connection the peer opened is first a request (``SYN_RECV``: not
   a socket yet, no inode), then a child socket in the listener's accept queue, a new
-  kernel object with a cookie of its own and still no inode; ``accept()`` gives it its
-  inode (``sock_i_ino()`` is 0 until the socket has a file: ``net/ipv4/tcp_ipv4.c``,
-  ``get_tcp4_sock()``);
+  kernel object that takes the request's cookie (``inet_csk_clone_lock()``) and still
+  has no inode; ``accept()`` gives it its inode (``sock_i_ino()`` is 0 until the socket
+  has a file: ``net/ipv4/tcp_ipv4.c``, ``get_tcp4_sock()``);
 * **the close**: a socket closed by its process loses its inode (an orphan in
   ``FIN_WAIT1``, ``FIN_WAIT2``, ``LAST_ACK``, ``CLOSING``) and may become a
   ``TIME_WAIT`` entry, which keeps the cookie (``inet_twsk_alloc()`` copies it) and
-  no inode.
+  has no inode.
 
 A listener is identified by what it listens on (:func:`listener_address`): a server
 restarted between two listings, with a new socket on the same address, is the same

@@ -224,14 +224,16 @@ def rates(before: Snapshot, after: Snapshot) -> Rates:
     """Per second between two snapshots: interface traffic, protocol counters, and TCP
     throughput per connection and per process.
 
-    ``interfaces`` has each interface's bytes, packets, errors and drops per second;
-    ``protocols`` each group's counter changes (``deltas``) and changes per second
+    ``interfaces`` has each interface's bytes, packets, errors and drops per second.
+    ``protocols`` has each group's counter changes (``deltas``) and changes per second
     (``per_second``), and its gauges' values (``Tcp.CurrEstab`` and the like, which have
-    no rate); ``connections`` and ``processes`` the bytes per second each TCP
-    connection, and each owner's connections together, sent (and the peer
-    acknowledged) and received. Those two need snapshots taken with ``details=True``
-    (the Linux backend on a live host); they see TCP only, and only connections present
-    in both snapshots. A counter that went down was reset or, 32 bits wide (Windows
+    no rate); a counter that only the second snapshot has counted from 0 when both come
+    from the same running kernel (the kernel leaves out ICMP types not seen yet), and
+    has no delta otherwise. ``connections`` and ``processes`` have the bytes per second
+    each TCP connection, and each owner's connections together, sent (and the peer
+    acknowledged) and received; they need snapshots taken with ``details=True`` (the
+    Linux backend on a live host), and see TCP only, and only connections present in
+    both snapshots. A counter that went down was reset or, 32 bits wide (Windows
     output), wrapped: its rate counts from there, and is never negative.
 
     The interval comes from the snapshots' monotonic clock readings when both read the
@@ -247,7 +249,10 @@ def rates(before: Snapshot, after: Snapshot) -> Rates:
     if before.interfaces is not None and after.interfaces is not None:
         interfaces = Table(_interface_rates(before.interfaces, after.interfaces, seconds, width))
     if before.protocols is not None and after.protocols is not None:
-        protocols = Table(_protocol_rates(before.protocols, after.protocols, seconds, width))
+        same_kernel = cookies_comparable(before, after)
+        protocols = Table(
+            _protocol_rates(before.protocols, after.protocols, seconds, width, same_kernel)
+        )
     if before.details and after.details:
         measured = _connection_rates(before, after, seconds)
         connections = Table(measured)
@@ -284,12 +289,22 @@ def _interface_rates(
 
 
 def _protocol_rates(
-    before: Table[ProtocolStats], after: Table[ProtocolStats], seconds: float, width: int
+    before: Table[ProtocolStats],
+    after: Table[ProtocolStats],
+    seconds: float,
+    width: int,
+    same_kernel: bool,
 ) -> list[ProtocolRate]:
-    old = {row.group: row for row in before}
+    """Rates of the groups of ``after``. The kernel leaves out ICMP counters of types it
+    has not seen (``IcmpMsg`` ``InType3``, ``Icmp6`` ``OutType135``; the whole
+    ``IcmpMsg`` group while all are 0): on ``same_kernel``, a counter (or a group) absent
+    from ``before`` counted from 0. Between two kernels (a baseline before a reboot or
+    an upgrade) it has no delta: it may be a counter the older kernel did not have."""
+    old = {row.group: row.counters for row in before}
+    nothing = Counters()
     found = []
     for row in after:
-        was = old.get(row.group)
+        was = old.get(row.group, nothing if same_kernel else None)
         if was is None:
             continue
         deltas: dict[str, int] = {}
@@ -299,9 +314,9 @@ def _protocol_rates(
             if counter_kind(row.group, name) is CounterKind.GAUGE:
                 gauges[name] = value
                 continue
-            previous = was.counters.get(name)
+            previous = was.get(name, 0 if same_kernel else None)
             if previous is None:
-                continue  # a counter the first snapshot's kernel did not have
+                continue
             deltas[name], went_down = counter_delta(previous, value, width)
             if went_down:
                 reset.append(name)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import netstatlib
 from netstatlib import KINDS, Connection, InterfaceStats, ProtocolStats, Route, Snapshot, Table
 
 T0 = datetime.datetime(2024, 5, 1, 10, 0, 0, tzinfo=datetime.timezone.utc)
@@ -58,3 +63,29 @@ def interface(name: str | None, **counters: Any) -> InterfaceStats:
     )  # fmt: skip
     values.update(counters)
     return InterfaceStats(name=name, **values)
+
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@contextlib.contextmanager
+def readable_copy() -> Iterator[Path]:
+    """A folder that the unprivileged user 65534 can read, holding copies of netstatlib
+    and what it imports on Linux (this checkout, or the virtualenv, may sit where that
+    user cannot read): put it first on ``sys.path`` of a process run as that user."""
+    import attr
+    import attrs
+    import netaddr
+
+    folder = Path(tempfile.mkdtemp(prefix="nsl-readable-"))
+    try:
+        folder.chmod(0o755)
+        ignore = shutil.ignore_patterns("__pycache__")
+        for module in (netstatlib, attr, attrs, netaddr):
+            source = Path(module.__file__).parent  # type: ignore[arg-type]
+            shutil.copytree(source, folder / source.name, ignore=ignore)
+        for path in folder.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -107,13 +107,23 @@ def test_a_connection_accepted_between_the_snapshots_is_not_new(cookies: bool) -
     assert events(changes) == []
 
 
-def test_a_request_that_became_a_connection_is_a_state_change() -> None:
-    """A SYN_RECV request and the child socket made when the handshake completed are two
-    kernel objects (two cookies), the same connection."""
-    request = served(state=TcpState.SYN_RECV, inode=None, pids=(), process=None, cookie=31)
-    child = served(inode=None, pids=(), process=None, cookie=32)
+@pytest.mark.parametrize("cookies", [True, False], ids=["cookies", "no cookies"])
+def test_a_request_that_became_a_connection_is_a_state_change(cookies: bool) -> None:
+    """A SYN_RECV request and the child socket made when the handshake completed: two
+    kernel objects (the child takes the request's cookie), neither with an inode."""
+    extra = {"cookie": 31} if cookies else {}
+    request = served(state=TcpState.SYN_RECV, inode=None, pids=(), process=None, **extra)
+    child = served(inode=None, pids=(), process=None, **extra)
     changes = diff(shot(connections=[request]), shot(connections=[child], seconds=1))
     assert events(changes) == [("state_changed", Change(request, child))]
+
+
+def test_a_request_and_a_socket_of_another_cookie_are_two_connections() -> None:
+    """The request timed out, and the peer's next SYN on the same ports made another."""
+    request = served(state=TcpState.SYN_RECV, inode=None, pids=(), process=None, cookie=31)
+    other = served(inode=None, pids=(), process=None, cookie=32)
+    changes = diff(shot(connections=[request]), shot(connections=[other], seconds=1))
+    assert events(changes) == [("opened", other), ("closed", request)]
 
 
 def test_a_connection_closed_into_time_wait_is_a_state_change_even_without_cookies() -> None:

@@ -180,10 +180,8 @@ def test_protocol_rates_count_counters_and_report_gauges() -> None:
     after = shot(
         protocols=[
             ProtocolStats(group="Tcp", counters={"MaxConn": -1, "ActiveOpens": 30,
-                                                 "CurrEstab": 2, "RetransSegs": 4,
-                                                 "NewInThisKernel": 8}),
+                                                 "CurrEstab": 2, "RetransSegs": 4}),
             ProtocolStats(group="Ip", counters={"Forwarding": 2, "InReceives": 100}),
-            ProtocolStats(group="Udp", counters={"InDatagrams": 3}),
         ],
         seconds=4,
     )  # fmt: skip
@@ -195,6 +193,32 @@ def test_protocol_rates_count_counters_and_report_gauges() -> None:
     assert tcp.reset == ("RetransSegs",)
     assert dict(ip.deltas) == {"InReceives": 0} and dict(ip.gauges) == {"Forwarding": 2}
     assert hash(tcp) == hash(attrs.evolve(tcp))
+
+
+def test_counters_the_kernel_leaves_out_until_they_move_count_from_zero() -> None:
+    """/proc/net/snmp prints an IcmpMsg counter only once its ICMP type was seen, and no
+    IcmpMsg group at all before: on one running kernel, what appears counted from 0."""
+    before = shot(protocols=[ProtocolStats(group="Icmp", counters={"OutMsgs": 0})])
+    after = shot(
+        protocols=[
+            ProtocolStats(group="Icmp", counters={"OutMsgs": 2}),
+            ProtocolStats(group="IcmpMsg", counters={"OutType3": 2}),
+        ],
+        seconds=1,
+    )
+    icmp, icmp_msg = rates(before, after).protocols or ()
+    assert dict(icmp.deltas) == {"OutMsgs": 2}
+    assert (icmp_msg.group, dict(icmp_msg.deltas)) == ("IcmpMsg", {"OutType3": 2})
+    # Against a baseline of another boot, a counter may be new in the kernel: no delta.
+    (icmp,) = rates(attrs.evolve(before, clock_id="boot-old"), after).protocols or ()
+    assert dict(icmp.deltas) == {"OutMsgs": 2}
+    upgraded = shot(
+        protocols=[ProtocolStats(group="Icmp", counters={"OutMsgs": 9, "OutRateLimitHost": 5})],
+        seconds=1,
+        clock_id="boot-new",
+    )
+    (icmp,) = rates(before, upgraded).protocols or ()
+    assert dict(icmp.deltas) == {"OutMsgs": 9}
 
 
 # -- the interval ------------------------------------------------------------------------------
