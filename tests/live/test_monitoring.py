@@ -403,9 +403,7 @@ def test_interface_rates_of_a_known_number_of_bytes_at_a_known_pace() -> None:
             text=True,
         ) as peer:
             netns.read_json_line(peer)
-            before, start_before, end_before = timed_snapshot(
-                include="interfaces", backend=backend
-            )
+            before, start_before, end_before = timed_snapshot(include="interfaces", backend=backend)
             assert peer.stdin is not None
             peer.stdin.write("go\n")
             peer.stdin.flush()
