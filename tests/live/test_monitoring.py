@@ -592,3 +592,40 @@ def test_a_snapshot_by_a_user_says_which_owners_it_could_not_read() -> None:
         "owners: 1 socket of other users show no owner: only root can inspect the "
         "processes of other users"
     ]
+
+
+# -- the cron example ------------------------------------------------------------------------
+
+
+def test_the_baseline_check_example_run_as_cron_would(tmp_path: Path) -> None:
+    """examples/baseline_check.py inside a namespace: the first run saves the baseline,
+    a run with nothing new prints nothing and exits 0, a new listener is printed and
+    exits 1, and --update makes it part of the baseline."""
+    script = REPO / "examples" / "baseline_check.py"
+    baseline = tmp_path / "baseline.json"
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    with netns.namespace("moncron") as ns, actor(ns) as a:
+        a.ask("listen ssh 0.0.0.0 0")
+
+        def check(*extra: str) -> subprocess.CompletedProcess[str]:
+            args = ns.exec_args(sys.executable, str(script), str(baseline), *extra)
+            return netns.run(args, check=False, env=environment)
+
+        first = check()
+        assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
+        assert baseline.exists()
+        quiet = check()
+        assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+        port = a.ask("listen backdoor 0.0.0.0 0")["port"]
+        alarm = check("--update")
+        again = check()
+        name = netns.comm(a.pid)
+    assert alarm.returncode == 1, alarm.stderr
+    lines = alarm.stdout.splitlines()
+    assert lines[1:3] == [
+        "New listeners (1):",
+        "  Proto  Local Address  Remote Address  State   PID/Program",
+    ]
+    assert lines[3].split() == ["tcp", f"0.0.0.0:{port}", "*", "LISTEN", f"{a.pid}/{name}"]
+    assert len(lines) == 4
+    assert (again.returncode, again.stdout) == (0, "")
