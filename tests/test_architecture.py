@@ -170,6 +170,14 @@ def test_the_text_engine_needs_only_the_data_model() -> None:
     assert "netstatlib._text" in GRAPH["netstatlib._table"]
 
 
+def test_the_typing_of_counters_imports_nothing_and_monitoring_asks_the_query_layer() -> None:
+    assert GRAPH["netstatlib._counters"] == []  # shared with exporters, as it is
+    assert GRAPH["netstatlib._identity"] == ["netstatlib._model"]
+    for module in ("netstatlib._snapshot", "netstatlib._diff", "netstatlib._rates"):
+        assert not [t for t in GRAPH[module] if t.startswith("netstatlib.parsers")], module
+    assert "netstatlib._query" in GRAPH["netstatlib._snapshot"]
+
+
 def test_the_capture_format_imports_no_backend() -> None:
     assert not [t for t in GRAPH["netstatlib._capture_format"] if "backends" in t]
 

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from monitoring_helpers import T0, interface, shot
+from record_contracts import check_record
 
 import netstatlib
 from netstatlib import (
@@ -340,3 +341,23 @@ def test_listeners_and_udp_have_no_throughput() -> None:
         shot(connections=[listener, udp], details=True, seconds=1),
     )
     assert found.connections == netstatlib.Table() and found.processes == netstatlib.Table()
+
+
+def test_rates_of_this_host_hold_values_of_their_annotated_types() -> None:
+    """The contract of every record: each field of its annotated type."""
+    details = netstatlib.backends.default_backend().capabilities.supports("connections", "details")
+    try:
+        first = netstatlib.snapshot(kind="tcp", details=details)
+        second = netstatlib.snapshot(kind="tcp", details=details)
+    except netstatlib.UnsupportedError:  # no netlink here: details from nowhere
+        first = netstatlib.snapshot(kind="tcp")
+        second = netstatlib.snapshot(kind="tcp")
+    found = rates(first, second)
+    assert found.interval > 0
+    tables = [found.interfaces, found.protocols, found.connections, found.processes]
+    for table in tables:
+        for record in table or ():
+            check_record(record)
+    for record in found.protocols or ():
+        assert all(type(value) is float for value in record.per_second.values())
+        assert all(type(value) is int for value in record.deltas.values())
