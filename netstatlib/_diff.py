@@ -33,6 +33,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from ._errors import UsageError
 from ._escape import safe_text
 from ._identity import listener_address
 from ._model import Connection, InterfaceStats, Protocol, Route, TcpState
@@ -40,7 +41,14 @@ from ._snapshot import Snapshot
 from ._table import Table
 from ._text import Column, layout, route_flag_letters, route_interface_text, state_text
 
-__all__ = ["Change", "SnapshotDiff", "diff", "match_connections"]
+__all__ = [
+    "Change",
+    "SnapshotDiff",
+    "check_snapshots",
+    "cookies_comparable",
+    "diff",
+    "match_connections",
+]
 
 R = TypeVar("R")
 
@@ -172,6 +180,16 @@ def _pair_by(
     return left_old, [row for row in new if id(row) not in taken]
 
 
+def check_snapshots(before: object, after: object, function: str) -> None:
+    """A :class:`~netstatlib.UsageError` unless both are snapshots."""
+    for value in (before, after):
+        if not isinstance(value, Snapshot):
+            raise UsageError(
+                f"{function}() compares two snapshots (netstatlib.snapshot() or "
+                f"load_snapshot()), not {type(value).__name__}"
+            )
+
+
 def cookies_comparable(before: Snapshot, after: Snapshot) -> bool:
     """Whether the socket cookies of two snapshots name the same sockets: both were
     taken on one running kernel."""
@@ -296,6 +314,7 @@ def diff(before: Snapshot, after: Snapshot) -> SnapshotDiff:
     metric and source; interfaces by name. Only tables both snapshots hold are compared
     (:attr:`SnapshotDiff.compared`), and for sockets only the socket tables both list.
     """
+    check_snapshots(before, after, "diff")
     compared: list[str] = []
     found: dict[str, Any] = {name: Table() for name, _ in _EVENTS}
     for name, _ in _EVENTS:

@@ -36,7 +36,7 @@ from typing import Any
 import attrs
 
 from ._counters import CounterKind, counter_kind
-from ._diff import cookies_comparable, match_connections
+from ._diff import check_snapshots, cookies_comparable, match_connections
 from ._errors import UsageError
 from ._escape import safe_text
 from ._model import Connection, Counters, InterfaceStats, Protocol, ProtocolStats
@@ -240,6 +240,7 @@ def rates(before: Snapshot, after: Snapshot) -> Rates:
     same clock (:attr:`~netstatlib.Snapshot.clock_id`), else from their UTC times; a
     second snapshot not taken after the first raises :class:`~netstatlib.UsageError`.
     """
+    check_snapshots(before, after, "rates")
     seconds = interval_between(before, after)
     width = min(before.counter_width, after.counter_width)
     interfaces: Table[InterfaceRate] | None = None

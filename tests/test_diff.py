@@ -346,3 +346,13 @@ def test_ten_thousand_sockets_in_another_order_are_no_change() -> None:
     renumbered = [served(local=r.local, remote=r.remote, inode=r.inode + 50_000) for r in rows]
     changes = diff(before, shot(connections=renumbered, seconds=1, clock_id=BOOT))
     assert len(changes.opened) == len(changes.closed) == 10_000
+
+
+def test_diff_and_rates_compare_snapshots_not_tables() -> None:
+    table = netstatlib.Table([served()])
+    with pytest.raises(
+        netstatlib.UsageError, match=r"diff\(\) compares two snapshots .* not Table"
+    ):
+        diff(table, table)  # type: ignore[arg-type]
+    with pytest.raises(netstatlib.UsageError, match="rates\\(\\) compares two snapshots"):
+        netstatlib.rates(shot(interfaces=[]), table)  # type: ignore[arg-type]
