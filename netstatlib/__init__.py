@@ -22,7 +22,6 @@ import typing as _typing
 
 from . import audits, backends, filters, parsers
 from ._counters import INTERFACE_FIELD_KINDS, PROTOCOL_GAUGES, CounterKind, counter_kind
-from ._diff import Change, SnapshotDiff, diff
 from ._errors import (
     AccessDeniedError,
     CommandError,
@@ -59,16 +58,6 @@ from ._query import (
     protocol_stats,
     routes,
 )
-from ._rates import (
-    ConnectionRate,
-    InterfaceRate,
-    PerSecond,
-    ProcessRate,
-    ProtocolRate,
-    Rates,
-    rates,
-)
-from ._snapshot import Snapshot, load_snapshot, snapshot
 from ._table import Table
 from ._version import __version__
 from .filters import F, Field, Predicate, compile_filter
@@ -82,7 +71,18 @@ if _typing.TYPE_CHECKING:
         read_manifest,
         windows_capture_runner,
     )
+    from ._diff import Change, SnapshotDiff, diff
+    from ._rates import (
+        ConnectionRate,
+        InterfaceRate,
+        PerSecond,
+        ProcessRate,
+        ProtocolRate,
+        Rates,
+        rates,
+    )
     from ._resolve import NameCache, resolve_names
+    from ._snapshot import Snapshot, load_snapshot, snapshot
 
 __all__ = [
     "INTERFACE_FIELD_KINDS",
@@ -152,8 +152,9 @@ __all__ = [
     "windows_capture_runner",
 ]
 
-# Captures and name resolution load on first use: a program that only queries does not
-# pay for their imports (threading, queue, ..., and the capture writer).
+# Captures, name resolution and monitoring load on first use: a program that only
+# queries does not pay for their imports (threading, queue, ..., the capture writer, the
+# snapshot format).
 _LAZY = {
     "CaptureManifest": "_capture",
     "capture_linux": "_capture",
@@ -163,6 +164,19 @@ _LAZY = {
     "windows_capture_runner": "_capture",
     "NameCache": "_resolve",
     "resolve_names": "_resolve",
+    "Snapshot": "_snapshot",
+    "load_snapshot": "_snapshot",
+    "snapshot": "_snapshot",
+    "Change": "_diff",
+    "SnapshotDiff": "_diff",
+    "diff": "_diff",
+    "ConnectionRate": "_rates",
+    "InterfaceRate": "_rates",
+    "PerSecond": "_rates",
+    "ProcessRate": "_rates",
+    "ProtocolRate": "_rates",
+    "Rates": "_rates",
+    "rates": "_rates",
 }
 
 
@@ -173,6 +187,12 @@ def __getattr__(name: str) -> object:
     module: _types.ModuleType
     if where == "_resolve":
         from . import _resolve as module
+    elif where == "_snapshot":
+        from . import _snapshot as module
+    elif where == "_diff":
+        from . import _diff as module
+    elif where == "_rates":
+        from . import _rates as module
     else:
         from . import _capture as module
     value: object = getattr(module, name)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 import json
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -135,3 +137,17 @@ def test_details_from_a_backend_that_cannot_give_them_raise() -> None:
     files = {"net/tcp": (LINUX / "tcp").read_bytes()}
     with CapturedText(files) as backend, pytest.raises(UnsupportedError, match="details"):
         snapshot("connections", kind="tcp4", details=True, backend=backend)
+
+
+def test_import_netstatlib_does_not_load_the_monitoring_modules_until_used() -> None:
+    code = (
+        "import sys, netstatlib\n"
+        "names = ('_snapshot', '_diff', '_rates', '_record_json')\n"
+        "loaded = lambda: sorted(m for m in sys.modules if m.split('.')[-1] in names)\n"
+        "print(loaded()); netstatlib.diff; print(loaded())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "[]",
+        "['netstatlib._diff', 'netstatlib._record_json', 'netstatlib._snapshot']",
+    ]
