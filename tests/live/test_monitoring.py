@@ -629,3 +629,61 @@ def test_the_baseline_check_example_run_as_cron_would(tmp_path: Path) -> None:
     assert lines[3].split() == ["tcp", f"0.0.0.0:{port}", "*", "LISTEN", f"{a.pid}/{name}"]
     assert len(lines) == 4
     assert (again.returncode, again.stdout) == (0, "")
+
+
+# Runs in a namespace with INTERFACE COUNT: sends COUNT Ethernet frames of 60 bytes (an
+# experimental EtherType, to a MAC nobody has) out of INTERFACE.
+FRAMES = r"""
+import socket, sys
+with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sock:
+    sock.bind((sys.argv[1], 0))
+    frame = bytes.fromhex("020000000099" "020000000098" "88b5") + b"f" * 46
+    for _ in range(int(sys.argv[2])):
+        sock.send(frame)
+print("{}")
+"""
+
+
+def test_an_interface_made_anew_between_snapshots_counts_from_its_reset() -> None:
+    """vr0 received 50 frames, then was deleted and made again under the same name and
+    received 7: its counters went down, which is a reset, and the rate is of the 7."""
+    with netns.namespace("monreset") as ns, actor(ns) as a:
+        for key in ("all", "default"):
+            ns.exec("sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1")
+
+        def make_pair() -> None:
+            ns.ip("link", "add", "vr0", "type", "veth", "peer", "name", "vr1")
+            ns.ip("link", "set", "vr0", "up")
+            ns.ip("link", "set", "vr1", "up")
+
+        backend = LinuxProcfs(pid=a.pid)
+        make_pair()
+        ns.python(FRAMES, "vr1", "50")
+        before = netstatlib.snapshot(include="interfaces", backend=backend)
+        ns.ip("link", "del", "vr0")
+        make_pair()
+        ns.python(FRAMES, "vr1", "7")
+        after = netstatlib.snapshot(include="interfaces", backend=backend)
+
+    by_name = {row.name: row for row in before.interfaces or ()}
+    assert (by_name["vr0"].rx_packets, by_name["vr0"].rx_bytes) == (50, 50 * 60)
+    found = {row.name: row for row in netstatlib.rates(before, after).interfaces or ()}
+    vr0, vr1 = found["vr0"], found["vr1"]
+    interval = after.monotonic - before.monotonic
+    assert vr0.rx_packets * interval == pytest.approx(7, rel=1e-9)
+    assert vr0.rx_bytes * interval == pytest.approx(7 * 60, rel=1e-9)
+    assert {"rx_packets", "rx_bytes"} <= set(vr0.reset)
+    assert vr1.tx_packets * interval == pytest.approx(7, rel=1e-9)
+    assert {"tx_packets", "tx_bytes"} <= set(vr1.reset)
+    # Every counter: one that went down counts its new value, the others their change
+    # (frames nobody handles may count as dropped too, as this kernel decides).
+    now = {row.name: row for row in after.interfaces or ()}
+    for name in ("vr0", "vr1"):
+        for field in ("rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
+                      "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"):  # fmt: skip
+            was, is_now = getattr(by_name[name], field), getattr(now[name], field)
+            assert (field in found[name].reset) == (is_now < was)
+            moved = is_now if is_now < was else is_now - was
+            assert getattr(found[name], field) * interval == pytest.approx(moved, rel=1e-9)
+    changes = netstatlib.diff(before, after)
+    assert not changes  # the same names: nothing appeared, nothing went
