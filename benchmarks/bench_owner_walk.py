@@ -141,7 +141,8 @@ def patched(name: str, value: Any, call: Callable[[], object]) -> Callable[[], o
 
 
 class EveryInode(LinuxProcfs):
-    """LinuxProcfs whose walk reports every socket, as before ``inodes`` was passed."""
+    """LinuxProcfs whose walk reports every socket (no ``inodes``): the baseline the
+    narrowed walk is measured against."""
 
     def socket_owners(self, inodes: Collection[int] | None = None) -> Any:
         return super().socket_owners(None)

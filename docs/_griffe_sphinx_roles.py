@@ -19,8 +19,17 @@ from typing import Any
 
 import griffe
 
-# The modules docs/reference.md renders with ``:::``; their exports get anchors.
-PUBLIC_MODULES = ("netstatlib", "netstatlib.backends", "netstatlib.parsers.procfs")
+# The modules docs/reference.md renders with ``:::``; their exports get anchors. A name
+# exported by two of them links to the first (``F``: ``netstatlib.F``).
+PUBLIC_MODULES = (
+    "netstatlib",
+    "netstatlib.audits",
+    "netstatlib.backends",
+    "netstatlib.filters",
+    "netstatlib.parsers.procfs",
+    "netstatlib.parsers.sockdiag",
+    "netstatlib.parsers.windows",
+)
 
 _ROLE = re.compile(r":(?:class|func|meth|attr|mod|data|exc|obj):`(?P<target>[^`]+)`")
 _LITERAL_MARKER = re.compile(r"(?<=\S)::$", re.MULTILINE)
@@ -61,10 +70,18 @@ class SphinxRoles(griffe.Extension):
                 by_canonical=by_canonical,
                 by_short=by_short,
             )
-            text = _ROLE.sub(link, docstring.value)
-            text = _LITERAL_MARKER.sub(":", text)
-            text = _DOCTEST_DIRECTIVE.sub("", text)
-            docstring.value = _DOCTEST_BLOCK.sub(_fenced, text)
+            rewrite = functools.partial(_markdown, link=link)
+            docstring.value = rewrite(docstring.value)
+            # An extension that ran earlier (griffe-fieldz, listing a record's fields)
+            # may have parsed the docstring already: rewrite the parsed sections too.
+            if "parsed" in vars(docstring):
+                for section in docstring.parsed:
+                    if isinstance(section.value, str):
+                        section.value = rewrite(section.value)
+                    elif isinstance(section.value, list):
+                        for item in section.value:
+                            if isinstance(getattr(item, "description", None), str):
+                                item.description = rewrite(item.description)
 
     def _register(
         self,
@@ -98,6 +115,14 @@ class SphinxRoles(griffe.Extension):
             else:
                 found.append(member)
         return found
+
+
+def _markdown(text: str, *, link: Any) -> str:
+    """``text`` with its reST roles, literal markers and doctest blocks as Markdown."""
+    text = _ROLE.sub(link, text)
+    text = _LITERAL_MARKER.sub(":", text)
+    text = _DOCTEST_DIRECTIVE.sub("", text)
+    return _DOCTEST_BLOCK.sub(_fenced, text)
 
 
 def _fenced(match: re.Match[str]) -> str:

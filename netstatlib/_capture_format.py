@@ -118,42 +118,56 @@ def windows_file_names(arguments: Sequence[str]) -> tuple[str, ...]:
 
 @attrs.frozen(kw_only=True)
 class CaptureManifest:
-    """What ``manifest.json`` says about a capture.
+    """What ``manifest.json`` says about a capture: when, on which machine, from which
+    source and by which backend it was taken, and which files it holds.
 
-    ``kind`` is one of :data:`CAPTURE_KINDS` (``"linux"``, ``"windows"``: the
-    backend that wrote it and reads it back); ``created`` when the capture started
-    (UTC); ``hostname``, ``kernel`` (``uname -r``; on Windows its version, such as
-    ``10.0.22631``) and ``machine`` (``x86_64``, ``aarch64``, ``AMD64``) describe the
-    machine that ran the capture; ``byteorder`` the byte order its ``/proc`` files are
-    in (Linux only); ``netstatlib_version`` the version that wrote it.
-
-    The source: ``root`` and ``pid`` as given to :func:`capture_linux`; ``executable``
-    and ``code_page`` (the console's OEM code page, when known) for Windows.
-
-    ``files`` lists every file of the capture but the manifest, as ``/``-separated
-    paths relative to the folder; ``missing`` the optional files the source did not
-    have (``net/udplite`` where UDP-Lite is not built, ``net/tcp6`` without IPv6): they
-    are absent from the capture, never faked. ``processes`` says whether the capture
-    holds the processes owning sockets (``processes.json``) and
-    ``interface_attributes`` whether it holds MTU, up and speed (``links.json``).
+    :func:`~netstatlib.read_manifest` reads it from a capture folder; every capture
+    function returns the one it wrote.
     """
 
     kind: str
+    """The backend that wrote the capture and reads it back: one of
+    :data:`CAPTURE_KINDS` (``"linux"``, ``"windows"``)."""
     created: datetime.datetime
+    """When the capture started, as the manifest records it (netstatlib writes UTC,
+    with its offset)."""
     hostname: str | None
+    """The host name of the machine that ran the capture."""
     kernel: str | None
+    """Its kernel release (``uname -r``: ``6.8.0-45-generic``); on Windows its version
+    (``10.0.22631``)."""
     machine: str | None
+    """Its hardware type (``x86_64``, ``aarch64``, ``AMD64``)."""
     byteorder: ByteOrder | None
+    """The byte order its ``/proc`` files are in (``"little"`` or ``"big"``), which the
+    addresses of ``/proc/net/route`` and ``ipv6_route`` depend on; Linux only."""
     netstatlib_version: str | None
+    """The version of netstatlib that wrote the capture."""
     root: str | None = None
+    """Linux: the ``/proc`` folder captured, as given to
+    :func:`~netstatlib.capture_linux`."""
     pid: int | None = None
+    """Linux: the process whose network namespace was captured; ``None`` for the
+    namespace of ``root`` itself."""
     executable: str | None = None
+    """Windows: the ``netstat`` program that was run."""
     code_page: str | None = None
+    """Windows: the console's OEM code page the outputs were written in (``cp850``),
+    when known."""
     files: tuple[str, ...] = ()
+    """Every file of the capture but the manifest, as ``/``-separated paths relative to
+    the folder (``net/tcp``, ``netstat-ano.txt``, ``processes.json``)."""
     missing: tuple[str, ...] = ()
+    """The optional files the source did not have (``net/udplite`` where UDP-Lite is not
+    built, ``net/tcp6`` without IPv6): absent from the capture, never faked."""
     processes: bool = False
+    """Whether the capture holds the processes owning sockets (``processes.json``)."""
     interface_attributes: bool = False
+    """Whether the capture holds each interface's MTU, up flag and speed
+    (``links.json``)."""
     version: int = FORMAT_VERSION
+    """The version of the capture format that wrote it; a capture of a newer version
+    than this netstatlib reads raises :class:`~netstatlib.ParseError`."""
 
 
 def manifest_json(manifest: CaptureManifest) -> bytes:
@@ -452,18 +466,25 @@ def process_map_json(
 
 @attrs.frozen(kw_only=True)
 class LinkAttributes:
-    """What :class:`LinuxProcfs` knows about one interface besides its counters.
-
-    ``mtu``, ``is_up`` and ``speed_mbps`` go into :class:`~netstatlib.InterfaceStats`;
-    ``index`` and ``flags`` (``IFF_*`` of ``include/uapi/linux/if.h``) are kept in a
-    capture for whoever reads it. ``None`` where unknown.
+    """What :class:`LinuxProcfs` knows about one interface besides its counters: one
+    entry of a capture's ``links.json``. ``None`` where unknown.
     """
 
     mtu: int | None
+    """The interface's MTU in bytes; goes into :attr:`InterfaceStats.mtu
+    <netstatlib.InterfaceStats.mtu>`."""
     is_up: bool | None
+    """Administratively up and with carrier; goes into :attr:`InterfaceStats.is_up
+    <netstatlib.InterfaceStats.is_up>`."""
     speed_mbps: int | None
+    """The link speed in Mbit/s; goes into :attr:`InterfaceStats.speed_mbps
+    <netstatlib.InterfaceStats.speed_mbps>`."""
     index: int | None = None
+    """The kernel's interface index (``ip link`` shows it first), kept in a capture for
+    whoever reads it."""
     flags: int | None = None
+    """The interface's ``IFF_*`` flags (``include/uapi/linux/if.h``: 1 up, 2 broadcast,
+    8 loopback, 64 running, ...), kept in a capture for whoever reads it."""
 
 
 def links_from(source: Source) -> dict[str, LinkAttributes] | None:

@@ -76,9 +76,16 @@ class ParseError(NetstatError, ValueError):
         line: str | None = None,
     ) -> None:
         self.message = message
+        """What is wrong, without the place and the quoted line that ``str()`` adds."""
         self.source = source
+        """Where the text came from: a path (``/proc/net/tcp``, a file of a capture) or a
+        label such as ``"<string>"``; ``None`` when the caller gave none."""
         self.line_number = line_number
+        """The 1-based number of the offending line; ``None`` when the problem is not
+        tied to one line (a missing header, a file that ends too early)."""
         self.line = line
+        """The offending line exactly as read, however long and whatever characters it
+        holds; ``None`` when there is no single line to quote."""
         where = source or "<input>"
         if line_number is not None:
             where = f"{where}, line {line_number}"
@@ -106,7 +113,12 @@ class FilterError(UsageError):
     ) -> None:
         super().__init__(message)
         self.position = position
+        """For a syntax error in a filter string, the 0-based offset in the string where
+        it was found; ``None`` for other filter errors."""
         self.expected = expected
+        """For a syntax error in a filter string, what would have fit at
+        :attr:`position` (``"a port number (0 to 65535) or a service name"``); ``None``
+        for other filter errors."""
 
 
 class UnsupportedError(NetstatError, NotImplementedError):
@@ -119,6 +131,8 @@ class AccessDeniedError(NetstatError, PermissionError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+        """The file, folder or program that may not be read or run; ``None`` when the
+        refusal names none (Windows' "requires elevation")."""
 
 
 class SourceNotFoundError(NetstatError, FileNotFoundError):
@@ -127,6 +141,8 @@ class SourceNotFoundError(NetstatError, FileNotFoundError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+        """The file, folder or program that does not exist (``/proc/4242/net/tcp`` of
+        an exited process, a missing ``netstat.exe``)."""
 
 
 class CommandError(NetstatError):
@@ -146,8 +162,14 @@ class CommandError(NetstatError):
     ) -> None:
         super().__init__(message)
         self.command = command
+        """The command's argument list as run (``("netstat.exe", "-ano")``)."""
         self.returncode = returncode
+        """The command's exit status; ``None`` if it did not exit (it could not be
+        started, or was killed at its timeout)."""
         self.output = output
+        """What the command printed, decoded as the backend decodes its output
+        (:func:`netstatlib.parsers.windows.decode`); ``None`` if it printed nothing or
+        never ran."""
 
 
 class CommandTimeoutError(CommandError, TimeoutError):

@@ -39,10 +39,22 @@ class Protocol(enum.Enum):
     """Transport protocol of a socket (the ``/proc/net`` file it is listed in)."""
 
     TCP = "tcp"
+    """TCP sockets: ``/proc/net/tcp`` and ``tcp6``; the ``TCP`` rows of Windows'
+    ``netstat``."""
     UDP = "udp"
+    """UDP sockets: ``/proc/net/udp`` and ``udp6``; the ``UDP`` rows of Windows'
+    ``netstat``."""
     UDPLITE = "udplite"
+    """UDP-Lite sockets (RFC 3828: UDP whose checksum may cover only part of a packet):
+    ``/proc/net/udplite`` and ``udplite6``. Linux only."""
     RAW = "raw"
+    """Raw IP sockets, which send and receive whole packets of one IP protocol (a
+    routing daemon's OSPF or VRRP, a packet generator): ``/proc/net/raw`` and ``raw6``.
+    The protocol number is :attr:`Connection.ip_protocol`. Linux only."""
     UNIX = "unix"
+    """UNIX domain sockets, between processes of one host, named by a path
+    (:attr:`Connection.path`) instead of an address: ``/proc/net/unix``. Linux and
+    what psutil lists elsewhere."""
 
     def __str__(self) -> str:
         return self.value
@@ -58,28 +70,76 @@ class TcpState(enum.Enum):
 
     Two members exist only on Windows and have numbers outside the kernel's range:
     ``BOUND`` (a TCP socket bound to a port but neither listening nor connected, which
-    ``netstat -q`` lists; Linux shows such a socket as ``CLOSE``) and ``DELETE_TCB``
-    (``MIB_TCP_STATE_DELETE_TCB``: the connection's control block is being deleted).
+    ``netstat -q`` lists; on Linux such a socket is ``CLOSE``, and not listed) and
+    ``DELETE_TCB`` (``MIB_TCP_STATE_DELETE_TCB``: the connection's control block is being
+    deleted).
 
     Use :meth:`parse` to turn what people type (``LISTENING``, ``SYN_RECEIVED``,
     ``syn-recv``, ``estab``) into a member.
     """
 
     UNKNOWN = 0
+    """A state number or word this library does not know (a kernel newer than it, a
+    translation of Windows it has not seen); :attr:`Connection.state_text` holds what
+    the source printed. The kernel has no state 0."""
     ESTABLISHED = 1
+    """The connection is open and data can flow both ways. A UDP, UDP-Lite or raw
+    socket that called ``connect()`` (it has a fixed peer) and a connected UNIX socket
+    are listed in this state too."""
     SYN_SENT = 2
+    """This side asked to connect (sent a SYN) and waits for the peer's answer. Many of
+    them, or old ones, mean peers that do not answer: a host that is down, a port a
+    firewall drops. A UNIX socket that is connecting is listed in this state too."""
     SYN_RECV = 3
+    """A peer asked to connect (its SYN arrived, this side answered with a SYN-ACK) and
+    has not completed the handshake. The kernel lists a listener's pending connection
+    requests in this state; many of them on one port are the mark of a SYN flood (see
+    :func:`netstatlib.audits.half_open_by_port`)."""
     FIN_WAIT1 = 4
+    """This side closed the connection (sent a FIN) and waits for the peer to
+    acknowledge it."""
     FIN_WAIT2 = 5
+    """This side's close was acknowledged; it waits for the peer to close its side.
+    Once the application has closed the socket, the kernel keeps it at most
+    ``net.ipv4.tcp_fin_timeout`` seconds (60 by default)."""
     TIME_WAIT = 6
+    """Both sides closed; this side, which closed first, waits twice the maximum
+    segment lifetime (60 seconds on Linux) so that late packets of the connection die
+    out before its ports are used again. No process holds such an entry: its ``uid``
+    and ``inode`` are ``None`` and its ``pids`` empty. Thousands of them are normal on a
+    busy client or proxy."""
     CLOSE = 7
+    """Closed: a TCP socket neither listening nor connected. Linux lists few of them: a
+    socket only bound to a port is in this state but in no table the kernel lists
+    (Windows lists it as :attr:`BOUND`). An unconnected UDP, UDP-Lite or raw socket,
+    which the kernel also reports as closed, has no state here (``None``)."""
     CLOSE_WAIT = 8
+    """The peer closed its side (its FIN arrived) and the application has not closed
+    the socket yet. Many of them, lasting, point at an application that does not close
+    its connections."""
     LAST_ACK = 9
+    """The peer closed, then this side closed too; it waits for the acknowledgement of
+    its own FIN."""
     LISTEN = 10
+    """Waiting for connections (the socket called ``listen()``): a server's port, for
+    TCP and for UNIX stream and seqpacket sockets. :func:`netstatlib.listening` lists
+    these, with bound, unconnected UDP, UDP-Lite and raw sockets."""
     CLOSING = 11
+    """Both sides closed at the same time (each sent a FIN before the other's arrived);
+    waiting for the acknowledgement of this side's FIN. A UNIX socket that is
+    disconnecting is listed in this state too."""
     NEW_SYN_RECV = 12
+    """The kernel's own state of a connection request held by a listener (Linux 4.4
+    and later). The kernel lists such requests as :attr:`SYN_RECV`, in ``/proc/net/tcp``
+    and over netlink alike, so a row is hardly ever in this state; filters for
+    half-open connections accept both."""
     BOUND = 100
+    """Windows only: a TCP socket bound to a port but neither listening nor connected,
+    which ``netstat -q`` lists (Windows 8 and later). On Linux such a socket is
+    :attr:`CLOSE` and not listed."""
     DELETE_TCB = 101
+    """Windows only: the connection's control block is being deleted
+    (``MIB_TCP_STATE_DELETE_TCB``); seen for a moment as a connection goes away."""
 
     def __str__(self) -> str:
         return self.name
@@ -187,7 +247,11 @@ class Endpoint:
     """
 
     address: netaddr.IPAddress
+    """The IPv4 or IPv6 address; ``0.0.0.0`` or ``::`` for a socket bound to every
+    address of the host."""
     port: int
+    """The port, 0 to 65535; 0 for a socket not bound to a port (and, for a raw socket,
+    the IP protocol number, where the kernel prints it)."""
     zone: str | None = None
     """The IPv6 zone (scope) of a link-local address as the source printed it after
     ``%``: an interface index on Windows (``fe80::1%12``). ``None`` where the source does
@@ -224,16 +288,41 @@ class NamedEndpoint:
     was printed as a name). ``service`` is the service name when the port was printed as
     one, and ``port`` its number: the printed number, or the port of a service name this
     library knows (``https`` is 443); ``None`` for a service name it does not know.
+    :attr:`address` is the host part read as an address, where it was printed as one.
     ``str()`` gives back the printed text.
+
+    Filters read these numbers: ``F.remote_port == 443`` (``dport = :443``) matches
+    ``host:https``, and ``F.remote_address`` tests an address printed as a number.
     """
 
     host: str
+    """The host part as printed: a host name, or an address text when only the port was
+    printed as a name (``10.0.0.5:https``)."""
     port: int | None
+    """The port: the printed number, or the port of the printed service name where this
+    library knows it (``https`` is 443); ``None`` for a service name it does not know."""
     service: str | None = None
+    """The service name, when the port was printed as one (``https``); ``None`` when it
+    was printed as a number."""
 
     def __str__(self) -> str:
         port = self.service if self.service is not None else self.port
         return f"{self.host}:{port}"
+
+    @property
+    def address(self) -> netaddr.IPAddress | None:
+        """The host part as an IP address where it was printed as one (``10.0.0.5``,
+        ``fe80::1%12`` or ``[fe80::1%12]``, the zone left out); ``None`` for a host name
+        or for text that is not a valid address."""
+        text = self.host
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        text = text.partition("%")[0]
+        # INET_PTON: only the dotted quad is IPv4 ("10.1" and "0x0a000001" are names).
+        try:
+            return netaddr.IPAddress(text, flags=netaddr.INET_PTON)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            return None
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -312,6 +401,8 @@ class TcpInfo:
     total_retrans: int
     """Segments retransmitted over the connection's life."""
     pacing_rate: int | None = None
+    """The rate the kernel paces this connection's sending at (set by the congestion
+    control or ``fq``); ``None`` where the kernel does not say."""
     max_pacing_rate: int | None = None
     """Pacing cap set by ``SO_MAX_PACING_RATE`` (the kernel's all-ones means none)."""
     bytes_acked: int | None = None
@@ -319,13 +410,17 @@ class TcpInfo:
     bytes_received: int | None = None
     """Bytes received and acknowledged to the peer."""
     segs_out: int | None = None
+    """Segments sent, retransmissions and pure acknowledgements included."""
     segs_in: int | None = None
+    """Segments received, pure acknowledgements included."""
     notsent_bytes: int | None = None
     """Bytes written by the application and not yet sent."""
     min_rtt: float | None = None
     """Lowest round-trip time seen (windowed)."""
     data_segs_in: int | None = None
+    """Segments received that carried data."""
     data_segs_out: int | None = None
+    """Segments sent that carried data, retransmissions included."""
     delivery_rate: int | None = None
     """Most recent delivery rate estimate."""
     busy_time: float | None = None
@@ -388,6 +483,8 @@ class SocketTimer:
     """
 
     name: str
+    """Which timer, in ``ss``'s word: ``on`` (retransmission, loss probe included),
+    ``keepalive``, ``timewait`` or ``persist`` (zero-window probe)."""
     expires: float
     """Seconds until it fires."""
     retransmits: int
@@ -635,30 +732,69 @@ class RouteFlags(enum.IntFlag):
     ``include/uapi/linux/ipv6_route.h``). Bits the kernel adds later are kept as numbers."""
 
     UP = 0x0001
+    """``RTF_UP``: the route is usable (``netstat -r``'s ``U``). Windows' active routes
+    have it; its persistent routes, which are stored configuration, do not."""
     GATEWAY = 0x0002
+    """``RTF_GATEWAY``: the destination is reached through a gateway
+    (:attr:`Route.gateway`), not directly on the link (``G``)."""
     HOST = 0x0004
+    """``RTF_HOST``: a route to one host (a ``/32`` or ``/128``), not to a network
+    (``H``)."""
     REINSTATE = 0x0008
+    """``RTF_REINSTATE``: reinstate the route after a timeout (``R``); a flag of old
+    routing daemons."""
     DYNAMIC = 0x0010
+    """``RTF_DYNAMIC``: created dynamically, by an ICMP redirect (``D``)."""
     MODIFIED = 0x0020
+    """``RTF_MODIFIED``: modified dynamically, by an ICMP redirect (``M``)."""
     MTU = 0x0040
+    """``RTF_MTU`` (also ``RTF_MSS``): the route sets its own MTU or MSS
+    (:attr:`Route.mtu`)."""
     WINDOW = 0x0080
+    """``RTF_WINDOW``: the route clamps the TCP window (:attr:`Route.window`)."""
     IRTT = 0x0100
+    """``RTF_IRTT``: the route sets an initial round-trip time (:attr:`Route.irtt`)."""
     REJECT = 0x0200
+    """``RTF_REJECT``: packets to the destination are refused (``!``): unreachable and
+    prohibit routes, and the kernel's IPv6 null entries."""
     # IPv6 only (ipv6_route.h).
     DEFAULT = 0x00010000
+    """``RTF_DEFAULT`` (IPv6): a default route learned from a router advertisement."""
     ALLONLINK = 0x00020000
+    """``RTF_ALLONLINK`` (IPv6): "no router on the link, every address is on-link";
+    deprecated, not set by current kernels."""
     ADDRCONF = 0x00040000
+    """``RTF_ADDRCONF`` (IPv6): made by address autoconfiguration from a router
+    advertisement (SLAAC)."""
     PREFIX_RT = 0x00080000
+    """``RTF_PREFIX_RT`` (IPv6): a prefix route from a router advertisement's prefix
+    information."""
     ANYCAST = 0x00100000
+    """``RTF_ANYCAST`` (IPv6): a route to an anycast address of the host."""
     NONEXTHOP = 0x00200000
+    """``RTF_NONEXTHOP`` (IPv6): a route without a next hop: the routes to the host's
+    own addresses and the kernel's null entries."""
     EXPIRES = 0x00400000
+    """``RTF_EXPIRES`` (IPv6): the route has a lifetime (from a router advertisement)
+    and goes away when it ends."""
     ROUTEINFO = 0x00800000
+    """``RTF_ROUTEINFO`` (IPv6): learned from a Route Information option of a router
+    advertisement (RFC 4191)."""
     CACHE = 0x01000000
+    """``RTF_CACHE`` (IPv6): a cached clone of a route for one destination (made for a
+    path MTU or a redirect)."""
     FLOW = 0x02000000
+    """``RTF_FLOW`` (IPv6): a flow-significant route; not set by current kernels."""
     POLICY = 0x04000000
+    """``RTF_POLICY`` (IPv6): a policy route; not set by current kernels."""
     PREF_MASK = 0x18000000
+    """``RTF_PREF_MASK`` (IPv6): not a flag but the two bits of a default route's router
+    preference (RFC 4191): ``flags & PREF_MASK`` is ``0x08000000`` high, 0 medium,
+    ``0x18000000`` low."""
     PCPU = 0x40000000
+    """``RTF_PCPU`` (IPv6): a per-CPU cached clone of a route."""
     LOCAL = 0x80000000
+    """``RTF_LOCAL`` (IPv6): a route to an address of this host."""
 
 
 @attrs.frozen(kw_only=True)
@@ -682,17 +818,33 @@ class Route:
     """
 
     family: socket.AddressFamily
+    """``AF_INET`` or ``AF_INET6``."""
     destination: netaddr.IPNetwork
+    """The destination prefix; ``0.0.0.0/0`` or ``::/0`` for a default route."""
     gateway: netaddr.IPAddress | None
+    """The next hop; ``None`` for an on-link route (netstat's ``*``)."""
     interface: str | None
+    """The outgoing device (``eth0``); ``None`` for a route without a device. Windows
+    names interfaces differently: see :attr:`interface_address` and
+    :attr:`interface_index`."""
     metric: int | None
     """The route's metric; ``None`` only for a Windows persistent route whose metric is
     ``Default`` (the interface's metric applies)."""
     flags: RouteFlags
+    """The kernel's ``RTF_*`` bits (:class:`RouteFlags`); on Windows ``UP``,
+    ``GATEWAY`` and ``HOST`` as they apply."""
     mtu: int | None = None
+    """IPv4, Linux: the ``MTU`` column of ``/proc/net/route`` (the route's advertised
+    MSS plus 40, not ``ip route ... mtu``); ``None`` when 0 (not set)."""
     window: int | None = None
+    """IPv4, Linux: the route's TCP window clamp in bytes (``ip route ... window``);
+    ``None`` when not set."""
     irtt: int | None = None
+    """IPv4, Linux: the route's initial round-trip time as the kernel prints it
+    (``ip route ... rtt``); ``None`` when not set."""
     source: netaddr.IPNetwork | None = None
+    """IPv6: the source prefix of a source-specific route (``ip -6 route add ... from
+    PREFIX``); ``None`` otherwise."""
     interface_address: netaddr.IPAddress | None = None
     """Windows IPv4 routes: the address of the outgoing interface, as printed in the
     ``Interface`` column. ``None`` elsewhere."""
@@ -747,24 +899,56 @@ class InterfaceStats:
     """The interface name; ``None`` for a total over all interfaces (Windows
     ``netstat -e``)."""
     rx_bytes: int
+    """Bytes received (``/proc/net/dev`` Receive ``bytes``; Windows: Bytes
+    Received)."""
     rx_packets: int
+    """Packets received (Receive ``packets``; Windows: unicast plus non-unicast)."""
     rx_errors: int
+    """Received packets with errors, all kinds together (Receive ``errs``)."""
     rx_dropped: int
+    """Received packets dropped without an error: no buffer, a full backlog, a
+    protocol the host does not handle (Receive ``drop``, the kernel's ``rx_dropped``
+    plus ``rx_missed_errors``; Windows: Discards)."""
     rx_fifo_errors: int | None
+    """Receive FIFO overruns: packets the device could not hand over in time
+    (Receive ``fifo``)."""
     rx_frame_errors: int | None
+    """Receive ``frame``: the kernel's sum of frame alignment, length, ring overflow
+    and CRC errors."""
     rx_compressed: int | None
+    """Compressed packets received (Receive ``compressed``: CSLIP and PPP
+    compression)."""
     multicast: int | None
+    """Multicast packets received (Receive ``multicast``)."""
     tx_bytes: int
+    """Bytes sent (Transmit ``bytes``; Windows: Bytes Sent)."""
     tx_packets: int
+    """Packets sent (Transmit ``packets``; Windows: unicast plus non-unicast)."""
     tx_errors: int
+    """Packets that failed to be sent, all kinds of error together (Transmit
+    ``errs``)."""
     tx_dropped: int
+    """Packets dropped on their way out, such as for lack of buffers (Transmit
+    ``drop``; Windows: Discards)."""
     tx_fifo_errors: int | None
+    """Transmit FIFO underruns (Transmit ``fifo``)."""
     collisions: int | None
+    """Collisions on a shared, half-duplex medium (Transmit ``colls``); 0 on
+    full-duplex links."""
     tx_carrier_errors: int | None
+    """Transmit ``carrier``: the kernel's sum of carrier, aborted, window and heartbeat
+    errors."""
     tx_compressed: int | None
+    """Compressed packets sent (Transmit ``compressed``)."""
     mtu: int | None = None
+    """The interface's MTU in bytes, from the kernel (for this network namespace) or a
+    ``sys/class/net`` folder; ``None`` where neither tells."""
     is_up: bool | None = None
+    """Administratively up (``IFF_UP``) and with carrier, like psutil's ``isup``;
+    ``None`` where unknown."""
     speed_mbps: int | None = None
+    """The link speed in Mbit/s (``/sys/class/net/<name>/speed``); ``None`` for virtual
+    devices, unknown speeds and where unknown."""
     rx_unicast_packets: int | None = None
     """Unicast packets received (Windows ``netstat -e``); ``None`` where not given."""
     rx_non_unicast_packets: int | None = None
@@ -833,7 +1017,11 @@ class ProtocolStats:
     """
 
     group: str
+    """The kernel's group name: ``Tcp``, ``TcpExt``, ``Ip6``, ... (Windows adds
+    ``Tcp6``)."""
     counters: Counters = attrs.field(converter=_to_counters)
+    """Every counter of the group, by the kernel's name (``ActiveOpens``), in the order
+    the source printed them; read-only."""
 
     def __getitem__(self, name: str) -> int:
         return self.counters[name]

@@ -84,6 +84,7 @@ class NameCache:
         if ttl < 0:
             raise UsageError(f"ttl must not be negative, not {ttl!r}")
         self.ttl = ttl
+        """How long an answer stays fresh, in seconds; 0 keeps none."""
         self._lock = threading.Lock()
         self._hosts: dict[str, tuple[float, str | None]] = {}
         self._services: dict[tuple[int, str], tuple[float, str | None]] = {}
@@ -97,10 +98,14 @@ class NameCache:
         return True, entry[1]
 
     def put_host(self, address: str, name: str | None) -> None:
+        """Remember ``address``'s host name (``None``: it has none) for :attr:`ttl`
+        seconds from now."""
         with self._lock:
             self._hosts[address] = (time.monotonic(), name)
 
     def get_service(self, port: int, protocol: str) -> tuple[bool, str | None]:
+        """``(known, name)`` for the service name of ``port`` over ``protocol``
+        (``"tcp"``, ``"udp"``), as :meth:`get_host` answers for an address."""
         with self._lock:
             entry = self._services.get((port, protocol))
         if entry is None or time.monotonic() - entry[0] > self.ttl:
@@ -108,10 +113,13 @@ class NameCache:
         return True, entry[1]
 
     def put_service(self, port: int, protocol: str, name: str | None) -> None:
+        """Remember the service name of ``port`` over ``protocol`` (``None``: it has
+        none) for :attr:`ttl` seconds from now."""
         with self._lock:
             self._services[(port, protocol)] = (time.monotonic(), name)
 
     def clear(self) -> None:
+        """Forget every answer, so that the next lookups ask the resolver again."""
         with self._lock:
             self._hosts.clear()
             self._services.clear()
@@ -150,16 +158,16 @@ class _LookupPool:
 
     A lookup stuck in the system resolver cannot be cancelled: its thread stays busy
     until ``gethostbyaddr()`` gives up by itself (the resolver's own timeout, seconds to
-    tens of seconds against a DNS server that never answers). With threads of its own per
-    call, every call against a silent server left its threads behind, each then going on
-    to the call's next addresses (100 calls left 1,577 threads and as many open sockets).
-    Here every call shares this pool; a thread is started only while the pool has fewer
-    than the asking call's ``workers``, so the process never holds more lookup threads
-    than the largest ``workers`` asked for, and a lookup nobody waits for any more is
-    taken out of the queue before it starts. An address already being looked up (for
-    another call, or stuck since an earlier one) is not asked again: the call waits for
-    that lookup. Threads are daemons (a stuck lookup must not keep the program alive) and
-    end when the queue is empty.
+    tens of seconds against a DNS server that never answers). Threads of its own per
+    call would leave their threads behind at every call against a silent server, each
+    going on to the call's next addresses (100 such calls, some 1,500 threads and as many
+    open sockets). So every call shares this pool; a thread is started only while the
+    pool has fewer than the asking call's ``workers``, so the process never holds more
+    lookup threads than the largest ``workers`` asked for, and a lookup nobody waits for
+    any more is taken out of the queue before it starts. An address already being looked
+    up (for another call, or stuck since an earlier one) is not asked again: the call
+    waits for that lookup. Threads are daemons (a stuck lookup must not keep the program
+    alive) and end when the queue is empty.
     """
 
     def __init__(self) -> None:
@@ -321,6 +329,39 @@ def _lookup_hosts(
     return result
 
 
+def host_names(
+    addresses: Iterable[str],
+    *,
+    resolver: HostResolver | None = None,
+    timeout: float = 2.0,
+    deadline: float = 5.0,
+    workers: int = 16,
+    cache: NameCache | None = None,
+) -> dict[str, str | None]:
+    """The host name of each distinct address text (``"10.0.0.5"``; ``None``: it has
+    none), from ``cache`` or looked up as :func:`resolve_names` looks addresses up, with
+    the same arguments; an address whose lookup ran out of time is missing."""
+    resolver = resolver if resolver is not None else system_host_name
+    cache = cache if cache is not None else _SHARED_CACHE
+    hosts: dict[str, str | None] = {}
+    missing: dict[str, None] = {}  # an ordered set: each address asked once
+    for text in addresses:
+        if text in hosts or text in missing:
+            continue
+        known, name = cache.get_host(text)
+        if known:
+            hosts[text] = name
+        else:
+            missing[text] = None
+    found = _lookup_hosts(
+        list(missing), resolver, timeout=timeout, deadline=deadline, workers=workers
+    )
+    for address, name in found.items():
+        cache.put_host(address, name)
+        hosts[address] = name
+    return hosts
+
+
 def resolve_names(
     records: Iterable[Connection],
     *,
@@ -368,26 +409,19 @@ def resolve_names(
     services = services if services is not None else system_service_name
     cache = cache if cache is not None else _SHARED_CACHE
 
-    hosts: dict[str, str | None] = {}
-    missing: dict[str, None] = {}  # an ordered set: each address asked once
-    for row in rows:
-        for endpoint in (row.local, row.remote):
-            if endpoint is None or not _wanted(endpoint):
-                continue
-            text = _address_text(endpoint)
-            if text in hosts or text in missing:
-                continue
-            known, name = cache.get_host(text)
-            if known:
-                hosts[text] = name
-            else:
-                missing[text] = None
-    found = _lookup_hosts(
-        list(missing), resolver, timeout=timeout, deadline=deadline, workers=workers
+    hosts = host_names(
+        (
+            _address_text(endpoint)
+            for row in rows
+            for endpoint in (row.local, row.remote)
+            if endpoint is not None and _wanted(endpoint)
+        ),
+        resolver=resolver,
+        timeout=timeout,
+        deadline=deadline,
+        workers=workers,
+        cache=cache,
     )
-    for address, name in found.items():
-        cache.put_host(address, name)
-        hosts[address] = name
 
     def service(port: int, protocol: str) -> str | None:
         if port == 0:

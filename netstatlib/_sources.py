@@ -147,16 +147,23 @@ class FolderSource:
         if max_file_size < 0:
             raise UsageError(f"max_file_size must be 0 or more, not {max_file_size}")
         self.root = os.fspath(root)
+        """The folder, as given (a path string)."""
         self.max_file_size = max_file_size
+        """The largest file, in bytes, read from a capture folder; a larger one raises
+        :class:`~netstatlib.ParseError` before any byte of it is read. A ``/proc``
+        folder's files are read whatever their size."""
         self._live: bool | None = None
         self._procfs: frozenset[int] | None = None
 
     @property
     def name(self) -> str:
+        """The folder's path, as messages name it."""
         return self.root
 
     @property
     def is_live(self) -> bool:
+        """Whether the folder is this machine's ``/proc`` (checked once, on first use,
+        by resolving the path)."""
         if self._live is None:  # resolved on first use: making a source reads nothing
             self._live = os.path.realpath(self.root) == "/proc"
         return self._live
@@ -165,9 +172,16 @@ class FolderSource:
         return f"FolderSource({self.root!r})"
 
     def location(self, path: str) -> str:
+        """The full path of ``path`` in the folder; :class:`~netstatlib.UsageError` for a
+        path that is not relative or climbs out (``..``, ``/etc``, a backslash)."""
         return os.path.join(self.root, *_parts(path))
 
     def read(self, path: str, *, optional: bool = False) -> bytes | None:
+        """The bytes of ``path`` in the folder, by the rules of the class (a capture
+        folder: no link followed, regular files only, at most :attr:`max_file_size`
+        bytes). A missing file is ``None`` when ``optional``, else
+        :class:`~netstatlib.SourceNotFoundError`; a file the user may not read raises
+        :class:`~netstatlib.AccessDeniedError`."""
         full = self.location(path)
         try:
             if self.is_live:  # the running kernel's files: the hot path, as plain as it gets
@@ -184,6 +198,9 @@ class FolderSource:
             raise NetstatError(f"cannot read {full}: {exc.strerror or exc}") from exc
 
     def listdir(self, path: str = "") -> list[str]:
+        """The names in the folder ``path`` (``""``: the root), in no particular order;
+        empty when there is no such folder. In a capture folder no link is followed on
+        the way."""
         try:
             if self.is_live:
                 return os.listdir(self.location(path))
@@ -297,6 +314,11 @@ class FolderSource:
     def socket_owners(
         self, *, namespace: NamespaceId | None = None, inodes: Collection[int] | None = None
     ) -> SocketOwners | None:
+        """Socket inode to the sorted pids of the processes holding it, from one walk of
+        the folder's ``<pid>/fd`` links (see :meth:`Source.socket_owners`): processes
+        that vanish or may not be inspected during the walk are skipped. ``None`` when
+        no process could be inspected, and for a capture folder on a system that cannot
+        open files relative to a folder (Windows)."""
         root = os.fsencode(self.root)
         # A capture's process folders are opened below its root without following a
         # link; a /proc's (live or mounted) by path, as the kernel presents them.
@@ -682,6 +704,8 @@ class MemorySource:
 
     def __init__(self, files: Mapping[str, bytes], *, name: str = "<memory>") -> None:
         self.name = name
+        """The label messages use for these files (``"<memory>"`` unless given): a
+        missing ``net/tcp`` is ``<memory>/net/tcp``."""
         self._files: dict[str, bytes] = {}
         for path, data in files.items():
             if not isinstance(path, str) or not path:
@@ -692,15 +716,19 @@ class MemorySource:
 
     @property
     def is_live(self) -> bool:
+        """Always false: these files are not the running kernel's."""
         return False
 
     def __repr__(self) -> str:
         return f"<MemorySource {self.name!r}: {len(self._files)} files>"
 
     def location(self, path: str) -> str:
+        """``path`` under :attr:`name`, as messages name it (``<memory>/net/tcp``)."""
         return f"{self.name}/{'/'.join(_parts(path))}"
 
     def read(self, path: str, *, optional: bool = False) -> bytes | None:
+        """The bytes given for ``path``. A path not given is ``None`` when ``optional``,
+        else :class:`~netstatlib.SourceNotFoundError`."""
         data = self._files.get("/".join(_parts(path)))
         if data is None and not optional:
             where = self.location(path)
@@ -708,6 +736,8 @@ class MemorySource:
         return data
 
     def listdir(self, path: str = "") -> list[str]:
+        """The names directly below ``path`` among the paths given, sorted: files and the
+        folders their paths imply (``{"net/tcp": ...}`` lists ``net`` at the root)."""
         prefix = "/".join(_parts(path))
         prefix = f"{prefix}/" if prefix else ""
         names = {
@@ -718,4 +748,6 @@ class MemorySource:
     def socket_owners(
         self, *, namespace: NamespaceId | None = None, inodes: Collection[int] | None = None
     ) -> SocketOwners | None:
+        """Always ``None``: there are no process folders in memory (a capture's owners
+        come from its ``processes.json``)."""
         return None

@@ -50,3 +50,9 @@ KINDS: Mapping[str, frozenset[SocketTable]] = MappingProxyType(
         "all": frozenset({TCP4, TCP6, UDP4, UDP6, UDPLITE4, UDPLITE6, RAW4, RAW6, UNIX}),
     }
 )
+"""The ``kind`` names :func:`~netstatlib.connections` and :func:`~netstatlib.listening`
+take, each mapped to the socket tables it stands for, as ``(Protocol, family)`` pairs.
+psutil's names (``tcp``, ``tcp4``, ``tcp6``, ``udp``, ``udp4``, ``udp6``, ``inet``,
+``inet4``, ``inet6``, ``unix``, ``all``) plus ``udplite``, ``udplite4``, ``udplite6``,
+``raw``, ``raw4`` and ``raw6``: ``"tcp"`` is TCP over IPv4 and IPv6, ``"inet"`` TCP
+and UDP over both, ``"all"`` every table. Read-only."""

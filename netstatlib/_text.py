@@ -24,6 +24,7 @@ from ._escape import safe_text
 from ._model import Connection, InterfaceStats, Route, RouteFlags, TcpState
 
 __all__ = [
+    "ELLIPSIS",
     "INTERFACE_COUNTERS",
     "LAST_COLUMN",
     "TARGET_WIDTH",
@@ -36,6 +37,7 @@ __all__ = [
     "route_interface_text",
     "safe_text",
     "section",
+    "shorten",
     "state_text",
 ]
 
@@ -60,12 +62,43 @@ def display_width(text: str) -> int:
 class Column(NamedTuple):
     """A column of a text table: its header, a minimum width (netstat's), whether it may
     be narrower than its longest cell when the table is too wide (the longer cells then
-    push the rest of their line to the right, never cut), and its alignment."""
+    push the rest of their line to the right, never cut), and its alignment.
+
+    ``floor`` is how narrow shrinking may make the column (default: its minimum; never
+    narrower than its header). ``cut`` (the last column only: a program's name) shortens
+    its cells with an ellipsis to end the line within the target width, keeping at
+    least ``minimum`` columns of each; to leave it that much, the columns that may
+    ``squeeze`` are then narrowed below their floor, down to their header (and where
+    that is not enough, nothing is cut). Nothing else is ever shortened."""
 
     header: str
     minimum: int = 0
     shrink: bool = False
     right: bool = False
+    floor: int | None = None
+    cut: bool = False
+    squeeze: bool = False
+
+
+ELLIPSIS = "\u2026"
+"""What ends a shortened cell: ``…``."""
+
+
+def shorten(text: str, room: int) -> str:
+    """``text`` itself when it takes at most ``room`` columns, else its beginning and
+    :data:`ELLIPSIS`, in at most ``room`` columns (a wide character is not split, a
+    combining mark stays with its letter)."""
+    if display_width(text) <= room:
+        return text
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        size = display_width(char)
+        if used + size > room - 1:
+            break
+        kept.append(char)
+        used += size
+    return "".join(kept) + ELLIPSIS
 
 
 def layout(
@@ -81,17 +114,25 @@ def layout(
     least each column's minimum; right-aligned columns put their header and cells
     against the right edge. With a target ``width`` (``None``: none), when a line
     (counting at most :data:`LAST_COLUMN` of the last column) would be wider, the
-    shrinkable columns (addresses) are narrowed down to their minimum; a cell longer
-    than its column is still printed whole, and the cells after it move right (as in
-    Windows netstat, where a long IPv6 address pushes the rest of its line), aligning
-    again as soon as there is room. Trailing spaces are never printed.
+    shrinkable columns (addresses) are narrowed, the widest first, down to their floor;
+    a cell longer than its column is still printed whole, and the cells after it move
+    right (as in Windows netstat, where a long IPv6 address pushes the rest of its
+    line), aligning again as soon as there is room. Then a last column that may be
+    ``cut`` has its longer cells shortened (:func:`shorten`) to what is left of the
+    width; when that is less than its minimum, the columns that may ``squeeze`` are
+    first narrowed further (to their headers at most: the rows with longer cells then
+    push) until the minimum fits. Where even that cannot leave the minimum, no line
+    can fit and nothing is cut. Trailing spaces are never printed.
     """
     count = len(columns)
     cells = [[col.header for col in columns], *[list(row) for row in rows]]
     widths = [
         max(col.minimum, *(display_width(row[i]) for row in cells)) for i, col in enumerate(columns)
     ]
-    floors = [max(col.minimum, display_width(col.header)) for col in columns]
+    floors = [
+        max(col.minimum if col.floor is None else col.floor, display_width(col.header))
+        for col in columns
+    ]
 
     def total() -> int:
         # The last column may be free text at the end of the line (a program, a path, an
@@ -99,12 +140,35 @@ def layout(
         last = min(widths[-1], max(floors[-1], LAST_COLUMN))
         return indent + sum(widths[:-1]) + last + 2 * (count - 1)
 
-    while width is not None and total() > width:
-        narrower = [i for i in range(count) if columns[i].shrink and widths[i] > floors[i]]
-        if not narrower:
-            break
-        widths[max(narrower, key=lambda i: widths[i])] -= 1
+    def narrow(limits: Sequence[int], allowed: Sequence[bool]) -> bool:
+        """Narrow the widest allowed column still above its limit by one."""
+        narrower = [i for i in range(count) if allowed[i] and widths[i] > limits[i]]
+        if narrower:
+            widths[max(narrower, key=lambda i: widths[i])] -= 1
+        return bool(narrower)
+
+    shrinking = [col.shrink for col in columns]
+    while width is not None and total() > width and narrow(floors, shrinking):
+        pass
+    cut = width is not None and columns[-1].cut
+    if cut and width is not None:
+        # What the line leaves the cut column must be its minimum at least: to get it,
+        # the columns that may squeeze go below their floors (the rows with longer
+        # cells then push). If even that is not enough, no line can fit the width:
+        # nothing is cut then, since cutting would not make a line fit.
+        headers = [display_width(col.header) for col in columns]
+        squeezing = [col.squeeze for col in columns[:-1]] + [False]
+        least = sum(headers[i] if squeezing[i] else widths[i] for i in range(count - 1))
+        minimum = columns[-1].minimum
+        separators = 2 * (count - 1)
+        cut = width - indent - least - separators >= minimum
+        while cut and width - indent - sum(widths[:-1]) - separators < minimum:
+            narrow(headers, squeezing)
     stops = [sum(widths[:i]) + 2 * i for i in range(count)]
+    if cut and width is not None:
+        room = width - indent - stops[-1]
+        for row in cells[1:]:
+            row[-1] = shorten(row[-1], room)
     lines = []
     for row in cells:
         line = ""

@@ -16,6 +16,7 @@ from ._model import Connection, TcpState
 from ._query import connections
 from .backends._base import Backend
 from .filters import F, Predicate
+from .filters._predicates import endpoint_port
 
 __all__ = [
     "HALF_OPEN",
@@ -40,7 +41,8 @@ growing, are the mark of a SYN flood (or of a listener that cannot keep up)."""
 def half_open_by_port(
     rows: Iterable[Connection] | None = None, *, backend: Backend | str | None = None
 ) -> Counter[int]:
-    """How many half-open (``SYN_RECV``) connections each local port has, most first.
+    """How many half-open (``SYN_RECV``) connections each local port has, most first
+    (a local endpoint printed as a name counts under the port the name says).
 
     Reads this host's TCP sockets (no process lookup) unless ``rows`` are given. A SYN
     flood shows as one port with a count near its listener's backlog; with SYN cookies
@@ -51,6 +53,9 @@ def half_open_by_port(
         rows = connections("tcp", where=HALF_OPEN, processes=False, backend=backend)
     counts: Counter[int] = Counter()
     for row in rows:
-        if HALF_OPEN(row) and row.local is not None:
-            counts[row.local.port] += 1
+        # The port as a filter reads it: a Windows listing without -n may print the
+        # local endpoint as a name (pc-042:epmap), whose port is still known.
+        port = endpoint_port(row, "local") if HALF_OPEN(row) else None
+        if port is not None:
+            counts[port] += 1
     return Counter(dict(counts.most_common()))

@@ -21,6 +21,28 @@ _UNSET: Any = object()
 
 LIVE_REQUIRED = "NETSTATLIB_LIVE_REQUIRED"
 
+WINDOWS_CAPTURES = "NETSTATLIB_WINDOWS_CAPTURES"
+NO_WINDOWS_CAPTURES = (
+    "The real Windows captures are not tested: set NETSTATLIB_WINDOWS_CAPTURES to their "
+    "folder (.ci/run uses ../shared/fixtures/windows)."
+)
+"""Why a test of the real Windows captures (third-party data kept outside the project)
+is skipped."""
+
+
+def windows_captures_folder() -> str | None:
+    """The folder ``NETSTATLIB_WINDOWS_CAPTURES`` names, or None."""
+    return os.environ.get(WINDOWS_CAPTURES) or None
+
+
+def parameters_or_skip(values: list[Any], reason: str) -> list[Any]:
+    """``values`` to parametrize a test with, or, when there are none, one parameter
+    skipped for ``reason``: pytest's own reason ("got empty parameter set") says nothing
+    of why."""
+    if values:
+        return values
+    return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="none")]
+
 
 def skip_live(reason: str) -> NoReturn:
     """Skip a test that needs root, namespaces or iproute2 this machine lacks; fail it

@@ -74,7 +74,7 @@ def test_available_says_where_the_linux_backend_reads_sockets(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if not sys.platform.startswith("linux"):
-        pytest.skip("the live Linux engines")
+        pytest.skip("The Linux backend's engines (netlink, /proc) exist on Linux only.")
     (linux,) = [info for info in available() if info.name == "linux"]
     assert linux.note == "sockets from the kernel's socket diagnostics (netlink sock_diag)"
 

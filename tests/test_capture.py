@@ -283,7 +283,7 @@ def test_no_interface_attributes_when_asked_for_none(tmp_path: Path) -> None:
 def test_own_namespace_attributes_are_what_live_reports(tmp_path: Path) -> None:
     """The test runner's own namespace, read-only: counters move, MTU/up/speed do not."""
     if not os.path.isfile("/proc/net/dev"):
-        pytest.skip("needs a live /proc")
+        pytest.skip("This machine has no /proc/net/dev to compare the capture with.")
     manifest = capture_linux(tmp_path / "cap", processes=False)
     assert manifest.interface_attributes is True
     live = {row.name: row for row in netstatlib.interface_stats(backend=LinuxProcfs())}
@@ -383,7 +383,7 @@ def test_the_parent_folder_must_exist(tmp_path: Path) -> None:
 
 def test_the_capture_is_private_to_its_owner(tmp_path: Path) -> None:
     if sys.platform == "win32":
-        pytest.skip("POSIX modes")
+        pytest.skip("Windows has no POSIX file modes to check the capture's privacy by.")
     source, _ = make_proc(tmp_path / "proc", "sockets")
     capture_linux(tmp_path / "cap", root=source)
     assert (tmp_path / "cap").stat().st_mode & 0o777 == 0o700

@@ -7,6 +7,7 @@ The records come from captures the tests build (``CapturedText``, read back thro
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -246,9 +247,13 @@ def data_lines(text: str, proto: str = "") -> list[list[str]]:
         (["--info"], {"info": True}),
         (["-4"], {"families": (4,)}),
         (["-6", "--inet"], {"families": (4, 6)}),
-        (["-W"], {}),
-        (["-anW"], {"all": True, "numeric": True}),
-        (["--wide"], {}),
+        (["-W"], {"wide": True}),
+        (["-anW"], {"all": True, "numeric": True, "wide": True}),
+        (["--wide"], {"wide": True}),
+        (["-sz"], {"statistics": True, "zeros": True}),
+        (["-s", "--zeros"], {"statistics": True, "zeros": True}),
+        (["-anp", "tcpv4"], {"all": True, "numeric": True, "protocols": ("tcpv4",)}),
+        (["-p", "UDPv4"], {"protocols": ("udpv4",)}),
         # Unique prefixes of long options, as getopt_long takes them.
         (["--list", "--num"], {"listening": True, "numeric": True}),
         (["--json"], {"json": True}),
@@ -278,7 +283,9 @@ def test_filter_is_compiled_with_the_ss_language() -> None:
     ("argv", "message"),
     [
         (["-q"], "unknown option -q: Windows netstat's -q (bound, non-listening ports) is not"),
-        (["-anz"], "unknown option -z in -anz; the letters are -a -b -e"),
+        (["-anm"], "unknown option -m in -anm; the letters are -a -b -e"),
+        (["-anz"], "-z (--zeros) shows the zero counters of -s: use it with -s"),
+        (["-sZ"], "unknown option -Z in -sZ: Linux netstat's -Z (SELinux contexts) is not"),
         (["-json"], "unknown option -j in -json; did you mean --json?"),
         (["-numeric"], "did you mean --numeric?"),
         (["--lisening"], "unknown option --lisening; did you mean --listening?"),
@@ -286,15 +293,15 @@ def test_filter_is_compiled_with_the_ss_language() -> None:
         (["--in"], "ambiguous option --in: --inet, --inet6, --info, --interfaces"),
         (["--json=yes"], "--json takes no value"),
         (["--filter"], "--filter needs a value"),
-        (["-p"], "-p needs a protocol (tcp, udp, tcpv6 or udpv6; with -s also ip, ipv6"),
+        (["-p"], "-p needs a protocol (tcp, udp, tcpv4, udpv4, tcpv6 or udpv6; with -s also"),
         (["-p", "tpc"], "unknown protocol 'tpc' for -p; did you mean tcp?"),
         (["-p", "sctp"], "-p takes a protocol, not 'sctp'"),
         # Linux's -tulpn, where -p is the program: what was meant is said.
         (["-tulpn"], "did you mean -tuln --program?"),
         (
             ["-tlnp"],
-            "-p needs a protocol (tcp, udp, tcpv6 or udpv6; with -s also ip, ipv6, "
-            "icmp, icmpv6); did you mean -tln --program?",
+            "-p needs a protocol (tcp, udp, tcpv4, udpv4, tcpv6 or udpv6; with -s also ip, "
+            "ipv6, icmp, icmpv6); did you mean -tln --program?",
         ),
         (["-p", "icmp"], "-p icmp selects statistics: use it with -s (netstatlib -s -p icmp)"),
         (["-an", "tcp"], "unexpected argument 'tcp'; did you mean -p tcp?"),
@@ -310,7 +317,8 @@ def test_filter_is_compiled_with_the_ss_language() -> None:
         (["-es", "--json"], "--json prints one kind of record: give one of -r, -e and -s"),
         (["-s", "--unix"], "there are no statistics for UNIX sockets"),
         (["--root", "x", "--backend", "psutil"], "--root reads a folder; the psutil backend"),
-        (["-6", "-p", "tcp"], "-6 leaves no protocol"),
+        (["-6", "-p", "tcpv4"], "-6 leaves no protocol: -p tcpv4 and udpv4 are IPv4 only"),
+        (["-4", "-p", "udpv6"], "-4 leaves no protocol"),
     ],
 )
 def test_a_bad_command_line_says_what_was_meant(argv: list[str], message: str, run: Run) -> None:
@@ -378,7 +386,7 @@ def test_dash_a_adds_listeners_and_udp_as_windows_prints_them(run: Run, capture:
     # Sorted as Windows sorts: TCP before UDP, IPv4 before IPv6, by local address.
     assert [row[0] for row in rows] == ["TCP"] * 6 + ["UDP"] * 3
     # Without long IPv6 addresses, the exact layout of Windows' netstat -an.
-    out = run("-anp", "tcp", "--root", capture)[1]
+    out = run("-anp", "tcpv4", "--root", capture)[1]
     assert out.startswith(
         "\nActive Connections\n\n"
         "  Proto  Local Address          Foreign Address        State\n"
@@ -401,10 +409,17 @@ def test_the_table_matches_the_records_of_the_library(run: Run, capture: str) ->
 @pytest.mark.parametrize(
     ("argv", "protocols", "families"),
     [
-        (["-anp", "tcp"], {"TCP"}, {4}),
+        # Unlike Windows, tcp and udp are both IP versions: -anp tcp finds every listener.
+        (["-anp", "tcp"], {"TCP"}, {4, 6}),
+        (["-anp", "tcpv4"], {"TCP"}, {4}),
+        (["-anp", "TCPv4"], {"TCP"}, {4}),
         (["-anp", "tcpv6"], {"TCP"}, {6}),
-        (["-anp", "udp"], {"UDP"}, {4}),
+        (["-anp", "udp"], {"UDP"}, {4, 6}),
+        (["-anp", "udpv4"], {"UDP"}, {4}),
         (["-anp", "UDPv6"], {"UDP"}, {6}),
+        (["-an", "-p", "tcpv4", "-p", "udpv6"], {"TCP", "UDP"}, {4, 6}),
+        (["-an", "-6", "-p", "tcp"], {"TCP"}, {6}),
+        (["-an", "-4", "-p", "udp"], {"UDP"}, {4}),
         (["-an", "--tcp"], {"TCP"}, {4, 6}),
         (["-an", "-u"], {"UDP"}, {4, 6}),
         (["-an", "-4"], {"TCP", "UDP"}, {4}),
@@ -418,6 +433,23 @@ def test_protocol_selection(
     assert rows
     assert {row[0] for row in rows} == protocols
     assert {6 if row[1].startswith("[") else 4 for row in rows} == families
+
+
+def test_p_names_are_the_library_kinds() -> None:
+    """-p NAME lists what connections(KIND) returns: tcp and udp both IP versions, as
+    the library's "tcp" and "udp", unlike Windows' IPv4-only -p tcp."""
+    from netstatlib.cli._grammar import CONNECTION_PROTOCOLS, socket_kinds
+
+    tables = {
+        name: netstatlib.KINDS[kind] for name, kind in CONNECTION_PROTOCOLS.items()
+    }  # every value is a library kind
+    assert tables["tcp"] == tables["tcpv4"] | tables["tcpv6"] == netstatlib.KINDS["tcp"]
+    assert tables["udp"] == tables["udpv4"] | tables["udpv6"] == netstatlib.KINDS["udp"]
+    assert {family for _, family in tables["tcpv4"]} == {socket.AF_INET}
+    assert {family for _, family in tables["udpv6"]} == {socket.AF_INET6}
+    assert socket_kinds(parse_args(["-p", "tcp"])) == ["tcp"]
+    assert socket_kinds(parse_args(["-6", "-p", "tcp"])) == ["tcp6"]
+    assert socket_kinds(parse_args(["-4", "-p", "tcp", "-p", "udpv4"])) == ["tcp4", "udp4"]
 
 
 def test_listening_only(run: Run, capture: str) -> None:
@@ -462,6 +494,168 @@ def test_program_alone_and_pid_alone(run: Run, capture: str) -> None:
     assert " PID" not in names_only and "sshd" in names_only and "812" not in names_only
     linux = run("-tan", "--program", "--root", capture)[1]
     assert linux.splitlines()[3].split()[-2:] == ["PID", "Program"]
+
+
+# -- -b in 80 columns --------------------------------------------------------------------
+
+WIDE_NAME = "\u540d\u524d\u540d\u524d-x"  # 14 bytes of comm, 10 columns on a terminal
+BUSY_PROCESSES = {
+    "processes": [
+        {"pid": 4194301, "name": "systemd-resolve", "sockets": [3001, 3004, 3005]},
+        {"pid": 912, "name": "NetworkManager", "sockets": [3002]},
+        {"pid": 1000, "name": WIDE_NAME, "sockets": [3003]},
+        {"pid": 77, "name": "sshd", "sockets": [3006]},
+        {"pid": 78, "name": "sshd", "sockets": [3006]},
+    ]
+}
+
+
+def busy_files(*, long_ipv4: bool) -> dict[str, str | bytes | os.PathLike[str]]:
+    """A host as people run -anob on: a LAN address, public peers, 7-digit PIDs,
+    comm names of 15 bytes, long IPv6 addresses, a listener two processes share; with
+    ``long_ipv4``, also a connection between two of the longest IPv4 endpoints."""
+    tcp = [
+        _row(0, ("192.168.1.23", 54322), ("140.82.112.25", 443), 0x01, 3001),
+        _row(1, ("192.168.1.23", 22), ("0.0.0.0", 0), 0x0A, 3002),
+        _row(2, ("0.0.0.0", 5353), ("0.0.0.0", 0), 0x0A, 3003),
+        _row(3, ("127.0.0.1", 8080), ("0.0.0.0", 0), 0x0A, 3006),
+    ]
+    if long_ipv4:
+        tcp.append(_row(4, ("192.168.100.200", 54321), ("192.168.200.201", 44443), 0x01, 3004))
+    files = linux_files()
+    files.update(
+        {
+            "net/tcp": _table(*tcp),
+            "net/tcp6": _table(_row(0, (LONG_LOCAL, 65535), (LONG_REMOTE, 443), 0x01, 3005)),
+            "net/udp": _table(),
+            "net/udp6": _table(),
+            "processes.json": json.dumps(BUSY_PROCESSES),
+        }
+    )
+    return files
+
+
+def header_stops(text: str) -> dict[str, int]:
+    """Where each column starts, from the header line of a socket table."""
+    header = next(line for line in text.splitlines() if line.startswith("  Proto"))
+    names = ["Proto", "Local Address", "Foreign Address", "State", "PID", "Program"]
+    return {name: header.index(name) for name in names if name in header}
+
+
+@pytest.mark.parametrize("long_ipv4", [False, True])
+def test_anob_fits_80_columns_cutting_only_program_names(
+    long_ipv4: bool, run: Run, tmp_path: Path
+) -> None:
+    """-anob as the docs promise: 80 columns, program names ending in an ellipsis where
+    they do not fit (at least 8 columns of them), never a PID or an address cut. A row
+    whose own addresses are longer than their column (IPv6, the longest IPv4 ones when
+    the table had to narrow them) pushes the rest of its line, whole."""
+    folder = write_folder(tmp_path, busy_files(long_ipv4=long_ipv4))
+    out = run("-anob", "--root", folder)[1]
+    stops = header_stops(out)
+    local_width = stops["Foreign Address"] - stops["Local Address"] - 2
+    foreign_width = stops["State"] - stops["Foreign Address"] - 2
+    room = TARGET_WIDTH - stops["Program"]
+    assert room >= 8
+    names = {entry["pid"]: entry["name"] for entry in BUSY_PROCESSES["processes"]}
+    # The same rows as -ano's, in the same order, each with its program after them.
+    numbers = data_lines(run("-ano", "--root", folder)[1])
+    rows = [line for line in out.splitlines() if line.startswith(("  TCP", "  UDP"))]
+    assert len(rows) == len(numbers) == 5 + long_ipv4
+    cut = []
+    for line, fields in zip(rows, numbers, strict=True):
+        assert line.split()[: len(fields)] == fields, line  # nothing of -ano's is cut
+        program = line.split(maxsplit=len(fields))[-1]
+        name = names[int(fields[-1].split(",")[0])]
+        pushed = display_width(fields[1]) > local_width or display_width(fields[2]) > (
+            foreign_width
+        )
+        if not pushed:
+            assert display_width(line) <= TARGET_WIDTH, line
+        if program != name:
+            # Cut: a prefix and the ellipsis, in the room left (a wide character is not
+            # split, so it may be one column less).
+            assert program.endswith("\u2026") and name.startswith(program[:-1]), line
+            assert display_width(program) in (room, room - 1), line
+            cut.append(name)
+        else:
+            assert display_width(program) <= room, line
+    assert {"systemd-resolve", "NetworkManager"} <= set(cut)
+    assert f"[{LONG_LOCAL}]:65535  [{LONG_REMOTE}]:443" in out  # kept whole, pushing
+    # The longest IPv4 addresses push only when they are there.
+    assert any(display_width(line) > TARGET_WIDTH for line in rows if "[" not in line) == (
+        long_ipv4
+    )
+    # -W (Linux's --wide): every name whole, nothing else changed.
+    whole = run("-anobW", "--root", folder)[1]
+    assert "\u2026" not in whole
+    for line, fields in zip(
+        [line for line in whole.splitlines() if line.startswith("  TCP")], numbers, strict=True
+    ):
+        assert line.split(maxsplit=len(fields))[-1] == names[int(fields[-1].split(",")[0])]
+    assert run("-anob", "--wide", "--root", folder)[1] == whole
+
+
+def assert_anob_layout(anob: str, ano: str, names: set[str]) -> None:
+    """What -anob printed is -ano's rows, whole, each followed by its program's name,
+    whole or cut with an ellipsis to end the line within 80 columns (unless the row's own
+    addresses are longer than their columns, which pushes it)."""
+    stops = header_stops(anob)
+    local_width = stops["Foreign Address"] - stops["Local Address"] - 2
+    foreign_width = stops["State"] - stops["Foreign Address"] - 2
+    numbers = data_lines(ano)
+    rows = [line for line in anob.splitlines() if line.startswith(("  TCP", "  UDP"))]
+    assert len(rows) == len(numbers)
+    for line, fields in zip(rows, numbers, strict=True):
+        assert line.split()[: len(fields)] == fields, line
+        program = line.split(maxsplit=len(fields))[-1]
+        assert program in names or (
+            program.endswith("\u2026") and any(name.startswith(program[:-1]) for name in names)
+        ), line
+        if display_width(fields[1]) <= local_width and display_width(fields[2]) <= foreign_width:
+            assert display_width(line) <= TARGET_WIDTH, line
+
+
+def windows_listings() -> list[Path]:
+    """Real Windows netstat listings: the project's, and those NETSTATLIB_WINDOWS_CAPTURES
+    names (the folder .ci/run points at)."""
+    paths = sorted((WINDOWS / "connections").glob("*netstat-a*"))
+    folder = os.environ.get("NETSTATLIB_WINDOWS_CAPTURES")
+    if folder and Path(folder).is_dir():
+        paths += sorted(Path(folder).glob("*netstat-a*"))
+    return paths
+
+
+@pytest.mark.parametrize("path", windows_listings(), ids=lambda path: path.name)
+def test_real_windows_listings_printed_with_b_fit_80_columns(path: Path) -> None:
+    from netstatlib.cli._sockets import sockets_text
+    from netstatlib.parsers import windows
+
+    try:
+        rows = windows.parse_connections(path.read_bytes())
+    except netstatlib.NetstatError:
+        return  # an elevation refusal, not a listing: nothing to lay out
+    names = {netstatlib._text.safe_text(row.process) for row in rows if row.process} | {"-"}
+    anob = sockets_text(rows, parse_args(["-anob"]))
+    ano = sockets_text(rows, parse_args(["-ano"]))
+    assert_anob_layout(anob, ano, names)
+    if any(row.process and len(row.process) > 8 for row in rows):
+        assert "\u2026" not in sockets_text(rows, parse_args(["-anobW"]))
+
+
+def test_extend_is_as_narrow_as_its_content_and_cuts_nothing(run: Run, tmp_path: Path) -> None:
+    """--extend adds Linux netstat -e's four columns: no line can then fit 80 columns, so
+    the columns are as narrow as their content allows and program names stay whole."""
+    folder = write_folder(tmp_path, busy_files(long_ipv4=False))
+    out = run("-anob", "--extend", "--root", folder)[1]
+    assert "\u2026" not in out
+    header = next(line for line in out.splitlines() if "Proto" in line)
+    # Addresses as wide as the longest IPv4 one, the state as its longest word.
+    assert "  Local Address       Foreign Address    State        User" in header
+    assert "  4194301  systemd-resolve\n" in out
+    # Without -b and --extend, Windows' widths (21 for an address, 14 for the state).
+    plain = run("-anp", "tcpv4", "--root", folder)[1]
+    assert "  Proto  Local Address          Foreign Address        State\n" in plain
 
 
 def test_long_ipv6_addresses_are_kept_whole_and_ipv4_fits_80_columns(
@@ -543,6 +737,31 @@ def test_filter_in_the_ss_language(run: Run, capture: str) -> None:
     assert {row[3] for row in rows} == {"LISTENING"}
 
 
+def test_filter_finds_ports_a_windows_listing_printed_as_names(run: Run, tmp_path: Path) -> None:
+    """A Windows ``netstat -ao`` saved without -n prints ``edge-cache-01:https``: the
+    port is known, and ``--filter "dport = :443"`` finds it, as the library does."""
+    names = WINDOWS / "connections" / "win7_en_netstat-ao_names.txt"
+    folder = write_folder(tmp_path, {"netstat-ano.txt": names})
+    for expression in ("dport = :443", "dport = :https", "dst 198.51.100.0/24"):
+        out = run("-ano", "--filter", expression, "--root", folder)[1]
+        shown = {row[2] for row in data_lines(out)}
+        expected = {
+            str(row.remote_name or row.remote)
+            for row in netstatlib.connections(
+                "inet", where=expression, backend=netstatlib.open_capture(folder)
+            )
+        }
+        assert shown == expected, expression
+    assert {row[2] for row in data_lines(run("-ano", "--filter", "dport = :443", "--root",
+                                              folder)[1])} == {
+        "198.51.100.7:https", "edge-cache-01:https", "host-with-a-very-long-name-0001:https"
+    }  # fmt: skip
+    assert {row[2] for row in data_lines(run("-an", "--filter", "dst 198.51.100.0/24",
+                                              "--root", folder)[1])} == {
+        "198.51.100.7:https", "198.51.100.8:acme-svc"
+    }  # fmt: skip
+
+
 def test_an_empty_table_still_has_its_header(run: Run, capture: str) -> None:
     out = run("-an", "--filter", "sport = :9", "--root", capture)[1]
     assert out == (
@@ -559,7 +778,9 @@ def test_an_empty_table_still_has_its_header(run: Run, capture: str) -> None:
         (["-a"], "inet", False, False),
         (["-ao"], "inet", True, False),
         (["-a", "--unix"], "unix", False, False),
-        (["-anp", "tcp"], "tcp4", False, False),
+        (["-anp", "tcp"], "tcp", False, False),
+        (["-anp", "tcpv4"], "tcp4", False, False),
+        (["-anp", "udpv6"], "udp6", False, False),
         (["-l", "--program"], "inet", True, True),
     ],
 )
@@ -667,7 +888,9 @@ def test_names_are_looked_up_without_n(run: Run) -> None:
 
 
 @pytest.mark.usefixtures("live_default")
-@pytest.mark.parametrize("argv", [["-an"], ["-a", "--json"], ["-r"], ["-e"], ["-s"]])
+@pytest.mark.parametrize(
+    "argv", [["-an"], ["-a", "--json"], ["-rn"], ["-r", "--json"], ["-e"], ["-s"]]
+)
 def test_no_lookup_with_n_or_json(argv: list[str], run: Run) -> None:
     def refuse(address: str) -> str | None:
         raise AssertionError(f"looked up {address}")
@@ -735,13 +958,80 @@ def test_routes_linux(run: Run, capture: str) -> None:
         else:
             wanted = [str(route.destination), str(route.gateway or "::")]
         assert any(line[: len(wanted)] == wanted for line in lines), wanted
-    assert run("-r", "--root", capture)[1] == out  # -r is always numeric
+    # Without -n, the default routes say "default", as netstat -r; a capture's addresses
+    # are not looked up, so nothing else changes.
+    named = run("-r", "--root", capture)[1]
+    defaults = [r for r in records if r.destination.prefixlen == 0]
+    assert defaults and named.count("\n  default ") == len(defaults)
+    for line, numeric in zip(named.splitlines(), out.splitlines(), strict=True):
+        if line != numeric:
+            assert line.split()[0] == "default"
+            assert numeric.split()[0] in ("0.0.0.0", "::/0")
+            assert line.split()[1:] == numeric.split()[1:]
+
+
+def _route_line(iface: str, destination: str, gateway: str, flags: int, mask: str) -> str:
+    """A line of /proc/net/route: addresses as the kernel's %08X of a little-endian word."""
+
+    def word(text: str) -> str:
+        return socket.inet_aton(text)[::-1].hex().upper()
+
+    fields = [iface, word(destination), word(gateway), f"{flags:04X}", "0", "0", "100",
+              word(mask), "0", "0", "0"]  # fmt: skip
+    return "\t".join(fields)
+
+
+ROUTES = (
+    "\n".join(
+        [
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT",
+            _route_line("eth0", "0.0.0.0", "192.0.2.1", 0x3, "0.0.0.0"),  # default via a gateway
+            _route_line("eth0", "192.0.2.0", "0.0.0.0", 0x1, "255.255.255.0"),  # on-link network
+            _route_line("eth0", "198.51.100.9", "192.0.2.1", 0x7, "255.255.255.255"),  # a host
+            _route_line("eth0", "203.0.113.0", "192.0.2.254", 0x3, "255.255.255.0"),
+        ]
+    )
+    + "\n"
+)
+
+
+def test_routes_without_n_show_default_and_names(run: Run, tmp_path: Path) -> None:
+    """As Linux's netstat -r: "default", the gateways' and host routes' names where DNS
+    has one; networks, and addresses without a name, stay numeric; -n asks nothing."""
+    folder = write_folder(tmp_path, {**linux_files(), "net/route": ROUTES})
+    resolver = Recorder(
+        {"192.0.2.1": "gw.example", "198.51.100.9": "\x1b[2Jhost.example", "192.0.2.0": "net"}
+    )
+    out = run("-r", "--resolve", "--root", folder, resolver=resolver)[1]
+    lines = [line.split() for line in out.split("IPv6 Route Table")[0].splitlines()]
+    assert ["default", "gw.example", "0.0.0.0", "UG", "100", "eth0"] in lines
+    assert ["192.0.2.0", "0.0.0.0", "255.255.255.0", "U", "100", "eth0"] in lines
+    assert ["\\x1b[2Jhost.example", "gw.example", "255.255.255.255", "UGH", "100", "eth0"] in (
+        lines
+    )
+    assert ["203.0.113.0", "192.0.2.254", "255.255.255.0", "UG", "100", "eth0"] in lines
+    # Each address asked once; never 0.0.0.0, ::, a network or a multicast address (the
+    # IPv6 table of the capture has host routes ::1/128 and fd00:20::1/128, no gateway).
+    assert sorted(resolver.asked) == ["192.0.2.1", "192.0.2.254", "198.51.100.9", "::1",
+                                      "fd00:20::1"]  # fmt: skip
+    assert "\x1b" not in out
+    # IPv6 too: ::/0 is "default".
+    assert "\n  default  " in out.split("IPv6 Route Table")[1]
+    # -n: numbers, and no lookup.
+    resolver.asked.clear()
+    numeric = run("-rn", "--resolve", "--root", folder, resolver=resolver)
+    assert numeric[0] == 2  # -n and --resolve contradict each other
+    plain = run("-rn", "--root", folder, resolver=resolver)[1]
+    assert resolver.asked == [] and "default" not in plain and "gw.example" not in plain
+    assert "  0.0.0.0          192.0.2.1        0.0.0.0          UG" in plain
 
 
 def test_routes_windows_with_persistent_routes(run: Run, windows_capture: str) -> None:
-    out = run("-r", "--root", windows_capture)[1]
+    out = run("-rn", "--root", windows_capture)[1]
     assert "IPv4 Persistent Routes" in out and "IPv6 Persistent Routes" in out
     assert "  0.0.0.0          192.0.2.254      0.0.0.0          UG         25  192.0.2.17" in out
+    named = run("-r", "--root", windows_capture)[1]
+    assert "  default          192.0.2.254      0.0.0.0          UG         25  192.0.2.17" in named
     v6 = out.split("IPv6 Route Table")[1]
     assert "2001:db8:17:0:4b2e:91ff:fe07:c3d5/128" in v6  # kept whole
 
@@ -771,15 +1061,52 @@ def test_interface_statistics_windows_total(run: Run, windows_capture: str) -> N
     assert "Per-interface" not in out  # netstat -e gives a total only
 
 
-def test_protocol_statistics(run: Run, capture: str) -> None:
+def _counters_shown(text: str) -> dict[str, dict[str, int]]:
+    """``-s`` output read back: each group's counters, by the group named in its title."""
+    groups: dict[str, dict[str, int]] = {}
+    counters: dict[str, int] = {}
+    for line in text.splitlines():
+        if line.endswith(")") and not line.startswith(" "):
+            counters = groups[line.rsplit("(", 1)[1][:-1]] = {}
+        elif " = " in line:
+            name, _, value = line.partition(" = ")
+            counters[name.strip()] = int(value)
+    return groups
+
+
+@pytest.mark.parametrize("zeros", [["-z"], ["--zeros"], ["--zer"]])
+def test_protocol_statistics_with_zeros(zeros: list[str], run: Run, capture: str) -> None:
+    out = run("-s", *zeros, "--root", capture)[1]
+    stats = netstatlib.protocol_stats(backend=netstatlib.open_capture(capture))
+    assert "\nTCP Statistics for IPv4 and IPv6 (Tcp)\n" in out  # Linux: one group for both
+    # Every counter of every group, in the source's order, zeros included.
+    assert _counters_shown(out) == {row.group: dict(row.counters) for row in stats}
+    assert list(_counters_shown(out)) == [row.group for row in stats]
+    assert run("-sz", "--root", capture)[1] == out
+
+
+def test_protocol_statistics_hide_zero_counters_as_nstat(run: Run, capture: str) -> None:
     out = run("-s", "--root", capture)[1]
     stats = netstatlib.protocol_stats(backend=netstatlib.open_capture(capture))
-    for group in stats:
-        assert f"({group.group})\n" in out
-    tcp = next(row for row in stats if row.group == "Tcp")
-    assert "\nTCP Statistics for IPv4 and IPv6 (Tcp)\n" in out  # Linux: one group for both
-    lines = {line.split()[0]: line.split()[-1] for line in out.splitlines() if " = " in line}
-    assert lines["RetransSegs"] == str(tcp["RetransSegs"])
+    shown = _counters_shown(out)
+    # Every group keeps its title; only the counters that are not zero are listed.
+    assert list(shown) == [row.group for row in stats]
+    for row in stats:
+        assert shown[row.group] == {name: value for name, value in row.counters.items() if value}
+    assert any(0 in row.counters.values() for row in stats)  # the test hides something
+    assert not any(line.endswith(" = 0") for line in out.splitlines())
+    # A group whose counters are all zero says so, rather than showing a bare title.
+    zero_groups = [row for row in stats if row.counters and not any(row.counters.values())]
+    assert zero_groups, "the capture has a group of zero counters"
+    for row in zero_groups:
+        block = out.split(f"({row.group})\n\n", 1)[1].split("\n\n", 1)[0]
+        assert block.strip() in (
+            f"all {len(row.counters)} counters are 0: -z shows them",
+            "its one counter is 0: -z shows it",
+        )
+    # JSON is the records: every counter.
+    documents = json.loads(run("-s", "--json", "--root", capture)[1])
+    assert documents == stats.to_dicts(plain=True)
 
 
 @pytest.mark.parametrize(
@@ -789,9 +1116,12 @@ def test_protocol_statistics(run: Run, capture: str) -> None:
         ("ipv6", ["Ip6"], ["Ip6"]),
         ("icmp", ["Icmp", "IcmpMsg"], ["Icmp", "IcmpMsg"]),
         ("icmpv6", ["Icmp6"], ["Icmp6"]),
-        ("tcp", ["Tcp", "TcpExt"], ["Tcp"]),
+        # tcp and udp are both IP versions, as for sockets.
+        ("tcp", ["Tcp", "TcpExt"], ["Tcp", "Tcp6"]),
+        ("tcpv4", ["Tcp", "TcpExt"], ["Tcp"]),  # Linux's Tcp counts both versions
         ("tcpv6", ["Tcp", "TcpExt"], ["Tcp6"]),  # Linux counts TCP over IPv6 in Tcp
-        ("udp", ["Udp"], ["Udp"]),
+        ("udp", ["Udp", "Udp6"], ["Udp", "Udp6"]),
+        ("udpv4", ["Udp"], ["Udp"]),
         ("udpv6", ["Udp6"], ["Udp6"]),
     ],
 )
@@ -840,7 +1170,7 @@ def test_windows_connections_as_windows_prints_them(run: Run, windows_capture: s
                 fields.insert(3, "ESTABLISHED")  # a connected UDP socket says so
             assert tuple(fields) in printed, line
     # IPv4 only: exactly as netstat printed it.
-    ipv4 = run("-anop", "tcp", "--root", windows_capture)[1]
+    ipv4 = run("-anop", "tcpv4", "--root", windows_capture)[1]
     assert header in ipv4
     lines = {line.rstrip() for line in ipv4.splitlines()}
     for line in source.splitlines():
@@ -852,12 +1182,46 @@ def test_windows_connections_as_windows_prints_them(run: Run, windows_capture: s
 # -- intervals ---------------------------------------------------------------------------
 
 
+def _stamps_between(stamps: list[str], before: datetime.datetime) -> None:
+    """Each stamp is ISO 8601 local time with its UTC offset, to the second, taken
+    during the run (from ``before`` to now), in order."""
+    after = datetime.datetime.now().astimezone()
+    times = []
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp), stamp
+        moment = datetime.datetime.fromisoformat(stamp)
+        assert moment.utcoffset() == after.utcoffset()  # this host's local time
+        assert before.replace(microsecond=0) <= moment <= after
+        times.append(moment)
+    assert times == sorted(times)
+
+
 def test_an_interval_redisplays_with_injected_sleep(run: Run, capture: str) -> None:
     slept: list[float] = []
+    before = datetime.datetime.now().astimezone()
     status, out, _ = run("-an", "5", "--root", capture, sleep=slept.append, iterations=3)
     assert status == 0
     assert out.count("Active Connections") == 3
     assert slept == [5.0, 5.0]
+    # Each display starts with the time it was read, then the table as without one.
+    single = run("-an", "--root", capture)[1]
+    stamps = [line for line in out.splitlines() if re.match(r"\d{4}-\d\d-\d\dT", line)]
+    _stamps_between(stamps, before)
+    assert len(stamps) == 3
+    assert out == "".join(f"\n{stamp}\n{single}" for stamp in stamps)
+
+
+@pytest.mark.parametrize("argv", [["-s"], ["-r"], ["-e"], ["-es"]])
+def test_every_display_of_an_interval_is_stamped(argv: list[str], run: Run, capture: str) -> None:
+    before = datetime.datetime.now().astimezone()
+    out = run(*argv, "2", "--root", capture, sleep=lambda s: None, iterations=2)[1]
+    single = run(*argv, "--root", capture)[1]
+    stamps = [line for line in out.splitlines() if re.match(r"\d{4}-\d\d-\d\dT", line)]
+    _stamps_between(stamps, before)
+    assert len(stamps) == 2
+    assert out == "".join(f"\n{stamp}\n{single}" for stamp in stamps)
+    # A single display has no time: the output is netstat's.
+    assert not re.search(r"\d{4}-\d\d-\d\dT", single)
 
 
 def test_ctrl_c_ends_an_interval_quietly(run: Run, capture: str) -> None:
@@ -869,12 +1233,23 @@ def test_ctrl_c_ends_an_interval_quietly(run: Run, capture: str) -> None:
     assert out.count("Active Connections") == 1
 
 
-def test_an_interval_with_json_prints_one_array_each_time(run: Run, capture: str) -> None:
+def test_an_interval_with_json_prints_one_object_with_its_time_each_time(
+    run: Run, capture: str
+) -> None:
+    before = datetime.datetime.now().astimezone()
     out = run("-a", "--json", "1", "--root", capture, sleep=lambda s: None, iterations=2)[1]
     decoder = json.JSONDecoder()
     first, end = decoder.raw_decode(out)
-    second, _ = decoder.raw_decode(out[end:].lstrip())
-    assert first == second and isinstance(first, list)
+    second, end2 = decoder.raw_decode(out, end + 1)
+    assert out[end2:] == "\n"
+    assert list(first) == ["time", "records"] and list(second) == ["time", "records"]
+    _stamps_between([first["time"], second["time"]], before)
+    # The records are what one display without an interval prints.
+    assert (
+        first["records"]
+        == second["records"]
+        == json.loads(run("-a", "--json", "--root", capture)[1])
+    )
 
 
 # -- errors ------------------------------------------------------------------------------

@@ -308,7 +308,9 @@ def test_the_capture_command_names_its_folder_escaped(
     assert folder.is_dir()
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="a folder name with a surrogate")
+@pytest.mark.skipif(
+    sys.platform != "linux", reason="Only Linux lets a folder name hold bytes that are not UTF-8."
+)
 def test_the_command_reports_an_error_in_a_hostile_capture_on_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -136,7 +136,7 @@ def folder_of_nobody() -> Iterator[Path]:
     """An empty folder in /tmp owned by the unprivileged user 65534 (root reads it
     later, as root reads a capture someone else made); removed afterwards."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        skip_live("needs root and setpriv to build a capture as another user")
+        skip_live("Building a capture as another user needs root and setpriv.")
     folder = Path(tempfile.mkdtemp(prefix="nsl-hostile-"))
     try:
         os.chown(folder, 65534, 65534)
@@ -159,7 +159,7 @@ def test_a_users_link_to_etc_shadow_is_refused_by_roots_cli_without_quoting_it()
     its parse error."""
     shadow = Path("/etc/shadow")
     if not shadow.exists():
-        skip_live("no /etc/shadow on this machine")
+        skip_live("This machine has no /etc/shadow.")
     first_line = shadow.read_text(errors="replace").splitlines()[0]
     with folder_of_nobody() as folder:
         as_nobody("mkdir", str(folder / "net"))
@@ -285,7 +285,7 @@ def test_a_proc_mounted_elsewhere_is_still_read_through_its_links(tmp_path: Path
     its ``net -> self/net`` link is followed, while the same layout in a plain folder
     is refused. A bind mount in a private mount namespace stands for the container's."""
     if os.geteuid() != 0 or shutil.which("unshare") is None:
-        skip_live("needs root and unshare(1) for a private mount namespace")
+        skip_live("A private mount namespace needs root and unshare(1).")
     mounted = tmp_path / "host-proc"
     mounted.mkdir()
     check = """
@@ -331,7 +331,7 @@ def fifo(path: Path) -> None:
 def chardev_zero(path: Path) -> None:
     """A device node with /dev/zero's numbers, made in the capture (root only)."""
     if os.geteuid() != 0:
-        skip_live("making a device node needs root")
+        skip_live("Making a device node needs root.")
     path.unlink(missing_ok=True)
     os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 5))
 

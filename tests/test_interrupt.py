@@ -118,7 +118,7 @@ def script() -> str:
     """The ``netstatlib`` console script installed beside this Python."""
     found = shutil.which("netstatlib", path=os.path.dirname(sys.executable))
     if found is None:
-        pytest.skip("no netstatlib script is installed beside this Python")
+        pytest.skip("No netstatlib console script is installed beside this Python (pip install .).")
     return found
 
 

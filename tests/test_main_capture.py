@@ -122,7 +122,9 @@ def test_capture_of_a_process_namespace_without_processes_given_first(
     assert (manifest.pid, manifest.processes) == (4242, False)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="netstat.exe exists there")
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="On Windows netstat.exe exists; this test needs it missing."
+)
 def test_capture_windows_runs_netstat_exe(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

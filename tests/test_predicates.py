@@ -278,3 +278,153 @@ def test_half_open_by_port_reads_only_tcp_and_no_processes(tmp_path: Path) -> No
     assert audits.half_open_by_port(backend=backend) == {80: 1}
     assert backend.read == ["tcp", "tcp6"]
     assert backend.owners_asked == 0
+
+
+# -- endpoints printed with names (Windows netstat without -n) -----------------------------
+
+WINDOWS = Path(__file__).parent / "fixtures" / "windows" / "connections"
+
+
+def windows_rows(name: str) -> list[Connection]:
+    from netstatlib.parsers import windows
+
+    return list(windows.parse_connections((WINDOWS / name).read_bytes()))
+
+
+def foreign(rows: list[Connection], printed: str) -> Connection:
+    """The row whose foreign address is ``printed`` (as its name, else its numbers)."""
+    (row,) = [row for row in rows if str(row.remote_name or row.remote) == printed]
+    return row
+
+
+def test_a_port_printed_as_a_service_name_is_matched_by_its_number() -> None:
+    """netstat -ao without -n printed ``edge-cache-01:https``: the address is unknown,
+    the port is 443, and every way of asking for port 443 finds the row."""
+    rows = windows_rows("win7_en_netstat-ao_names.txt")
+    named = foreign(rows, "edge-cache-01:https")
+    assert named.remote is None and named.remote_name is not None
+    assert named.remote_name.port == 443
+    long_name = foreign(rows, "host-with-a-very-long-name-0001:https")
+    numeric = foreign(rows, "198.51.100.7:https")  # both numbers known: an endpoint too
+    assert numeric.remote == ep("198.51.100.7", 443)
+    to_443 = {id(row) for row in (named, long_name, numeric)}
+    for where in (
+        F.remote_port == 443,
+        F.remote_port == "https",
+        F.remote_port.isin([443, 8443]),
+        F.remote_port.between(400, 500),
+        (F.remote_port > 442) & (F.remote_port < 444),
+        netstatlib.compile_filter("dport = :443"),
+        netstatlib.compile_filter("dport = :https"),
+        netstatlib.compile_filter("dport >= :443 and dport <= :443"),
+        netstatlib.compile_filter("dst *:443"),
+    ):
+        assert {id(row) for row in rows if where(row)} == to_443, where
+    # The others: not 443, and a port that is known is never "missing".
+    assert not (F.remote_port != 443)(named)
+    assert not F.remote_port.is_missing()(named)
+    assert not netstatlib.compile_filter("not dport = :443")(named)
+    # A host name is not an address: address tests do not match it, nor fail loudly.
+    assert F.remote_address.is_missing()(named)
+    assert not F.remote_address.within("0.0.0.0/1")(named)
+
+
+def test_an_address_printed_beside_an_unknown_service_is_matched() -> None:
+    """``198.51.100.8:acme-svc``: a service name netstatlib does not know, so no port and
+    no endpoint, but the address was printed as a number and filters test it."""
+    rows = windows_rows("win7_en_netstat-ao_names.txt")
+    row = foreign(rows, "198.51.100.8:acme-svc")
+    assert row.remote is None and row.remote_name is not None and row.remote_name.port is None
+    assert row.remote_name.address == netaddr.IPAddress("198.51.100.8")
+    assert (F.remote_address == "198.51.100.8")(row)
+    assert F.remote_address.within("198.51.100.0/24")(row)
+    assert netstatlib.compile_filter("dst 198.51.100.0/24")(row)
+    assert netstatlib.compile_filter("dst 198.51.100.8")(row)
+    assert not F.remote_address.is_private(row) and not F.remote_address.is_global(row)
+    assert F.remote_port.is_missing()(row)  # the port really is unknown
+    assert not (F.remote_port == 0)(row)
+
+
+def test_local_names_give_their_ports_too() -> None:
+    """Windows XP's ``netstat -a`` printed even the local side as names
+    (``pc-042:epmap``): sport and F.local_port read the port the name says."""
+    rows = windows_rows("winxp_en_netstat-a_local-names.txt")
+    assert all(row.local is None for row in rows)
+    ports = {row.local_name.port for row in rows if row.local_name is not None}
+    assert {135, 445, 1029, 123} <= ports
+    assert [str(row.local_name) for row in rows if (F.local_port == 135)(row)] == ["pc-042:epmap"]
+    assert [str(row.local_name) for row in rows if (F.local_port == 1029)(row)] == ["pc-042:1029"]
+    listening_epmap = netstatlib.compile_filter("state listening sport = :epmap")
+    assert [str(row.local_name) for row in rows if listening_epmap(row)] == ["pc-042:epmap"]
+    peer = netstatlib.compile_filter("dport = :netbios-ssn")
+    assert [str(row.remote_name) for row in rows if peer(row)] == ["fileserver:netbios-ssn"]
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("10.0.0.5", "10.0.0.5"),
+        ("[fe80::1%12]", "fe80::1"),  # as resolve_names brackets it
+        ("fe80::1%12", "fe80::1"),  # as Windows' parser keeps it
+        ("::ffff:10.0.0.5", "::ffff:10.0.0.5"),
+        ("dc01", None),
+        ("10.1", None),  # inet_aton would read 10.0.0.1: a name here, as netstat printed it
+        ("0x0a000005", None),
+        ("999.0.0.1", None),
+        ("fe80::asda:4124", None),  # anonymised by hand: kept as text, no address
+        ("[]", None),
+    ],
+)
+def test_a_named_endpoint_reads_an_address_only_where_one_was_printed(
+    host: str, address: str | None
+) -> None:
+    name = netstatlib.NamedEndpoint(host=host, port=80)
+    assert name.address == (None if address is None else netaddr.IPAddress(address))
+    row = conn(None, family=socket.AF_INET, local_name=name, state=TcpState.LISTEN)
+    assert F.local_address.is_missing()(row) == (address is None)
+    if address is not None:
+        assert (F.local_address == address)(row)
+
+
+def test_an_endpoint_wins_over_its_name() -> None:
+    """``resolve_names`` adds names beside the numbers: the numbers are what is tested."""
+    row = session(remote_name=netstatlib.NamedEndpoint(host="10.9.9.9", port=1, service="tcpmux"))
+    assert (F.remote_port == 51000)(row) and not (F.remote_port == 1)(row)
+    assert (F.remote_address == "8.8.8.8")(row) and not (F.remote_address == "10.9.9.9")(row)
+
+
+def test_a_query_over_a_windows_listing_with_names_finds_them(tmp_path: Path) -> None:
+    """The whole path: a capture of ``netstat -ao`` (no -n) read through the Windows
+    backend, the filter planned and handed down, then applied again."""
+    folder = tmp_path / "capture"
+    folder.mkdir()
+    source = WINDOWS / "win7_en_netstat-ao_names.txt"
+    (folder / "netstat-ano.txt").write_bytes(source.read_bytes())
+    backend = netstatlib.open_capture(folder)
+    found = netstatlib.connections("tcp", where="dport = :https", backend=backend)
+    assert sorted(str(row.remote_name or row.remote) for row in found) == [
+        "198.51.100.7:https",
+        "edge-cache-01:https",
+        "host-with-a-very-long-name-0001:https",
+    ]
+    same = netstatlib.connections("tcp", where=F.remote_port == 443, backend=backend)
+    assert list(same) == list(found)
+
+
+def test_half_open_counts_read_a_port_from_a_name() -> None:
+    from netstatlib import audits
+
+    name = netstatlib.NamedEndpoint(host="pc-042", port=80, service="http")
+    rows = [
+        conn(None, ep("203.0.113.1", 4000), local_name=name, state=TcpState.SYN_RECV),
+        conn(None, ep("203.0.113.2", 4000), local_name=name, state=TcpState.SYN_RECV),
+        conn(ep("10.0.0.5", 443), ep("203.0.113.3", 4000), state=TcpState.SYN_RECV),
+        # A name whose service netstatlib does not know: no port to count it under.
+        conn(
+            None,
+            ep("203.0.113.4", 4000),
+            local_name=netstatlib.NamedEndpoint(host="pc-042", port=None, service="odd"),
+            state=TcpState.SYN_RECV,
+        ),
+    ]
+    assert audits.half_open_by_port(rows) == {80: 2, 443: 1}

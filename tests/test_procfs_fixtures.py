@@ -417,7 +417,7 @@ def test_protocol_counters(scenario):
 def test_bytes_and_text_agree(scenario, name, parse):
     data = read(scenario, name)
     if data is None:
-        pytest.skip(f"{name} not captured")
+        pytest.skip(f"This fixture scenario has no {name} file to parse both ways.")
 
     def outcome(value):
         try:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 import importlib
+import inspect
+import pkgutil
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 
+import attrs
 import pytest
 
 import netstatlib
@@ -139,6 +144,108 @@ def test_kinds_cannot_be_changed() -> None:
         netstatlib.KINDS["tcp"]
         == netstatlib.backends.SocketQuery.plan(netstatlib.KINDS["tcp"]).tables
     )
+
+
+_MUTABLE = (dict, list, set, bytearray)
+
+
+def _mutable_containers(value: object, path: str, seen: set[int]) -> Iterator[str]:
+    """Where a user could change ``value`` in place: the paths of the mutable containers
+    in it, down through tuples, frozensets and read-only mappings, the public class
+    attributes of netstatlib's classes and the fields of netstatlib's attrs values."""
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, _MUTABLE):
+        yield f"{path} ({type(value).__name__})"
+    elif isinstance(value, (tuple, frozenset)):
+        for index, item in enumerate(value):
+            yield from _mutable_containers(item, f"{path}[{index}]", seen)
+    elif isinstance(value, types.MappingProxyType):
+        for key, item in value.items():
+            yield from _mutable_containers(key, f"{path} (a key)", seen)
+            yield from _mutable_containers(item, f"{path}[{key!r}]", seen)
+    elif isinstance(value, type):
+        if not value.__module__.startswith("netstatlib") or issubclass(value, enum.Enum):
+            return
+        for name, item in vars(value).items():
+            if name.startswith("_") or callable(item) or inspect.isdatadescriptor(item):
+                continue
+            if isinstance(item, (classmethod, staticmethod)):
+                continue
+            yield from _mutable_containers(item, f"{path}.{name}", seen)
+    elif attrs.has(type(value)) and type(value).__module__.startswith("netstatlib"):
+        for field in attrs.fields(type(value)):
+            yield from _mutable_containers(getattr(value, field.name), f"{path}.{field.name}", seen)
+
+
+def _every_module() -> list[types.ModuleType]:
+    modules = [netstatlib]
+    for info in pkgutil.walk_packages(netstatlib.__path__, "netstatlib."):
+        if info.name != "netstatlib.__main__":
+            modules.append(importlib.import_module(info.name))
+    return modules
+
+
+def test_no_exported_container_can_be_changed() -> None:
+    """Every name a module of netstatlib exports (its ``__all__``: the public modules',
+    and the private modules' that their package re-exports) is immutable all the way
+    down: ``netstatlib.KINDS["tcp"] = ...`` or ``backends.SOCKET_FILES.clear()`` would
+    change the library for every caller in the process."""
+    seen: set[int] = set()
+    found = []
+    modules = _every_module()
+    assert len(modules) > 30  # the walk reaches every module
+    for module in modules:
+        for name in getattr(module, "__all__", ()):
+            found += _mutable_containers(getattr(module, name), f"{module.__name__}.{name}", seen)
+    assert found == []
+
+
+def test_the_mutable_container_check_finds_what_it_should() -> None:
+    @attrs.frozen
+    class Holder:
+        values: tuple[object, ...]
+
+    Holder.__module__ = "netstatlib.fake"
+    seen: set[int] = set()
+    nested = Holder(values=(1, frozenset({"a"}), types.MappingProxyType({"k": [1]})))
+    assert list(_mutable_containers(nested, "x", seen)) == ["x.values[2]['k'] (list)"]
+    assert list(_mutable_containers((types.MappingProxyType({"k": {}}),), "y", set())) == [
+        "y[0]['k'] (dict)"
+    ]
+    assert list(_mutable_containers(frozenset({1, 2}), "z", set())) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("netstatlib", "KINDS"),
+        ("netstatlib.backends", "SOCKET_FILES"),
+        ("netstatlib.backends", "NET_FILES"),
+        ("netstatlib.backends", "HINTS"),
+        ("netstatlib.filters._values", "FAMILY_ALIASES"),
+        ("netstatlib.cli._grammar", "CONNECTION_PROTOCOLS"),
+    ],
+)
+def test_exported_mappings_refuse_changes(module: str, name: str) -> None:
+    mapping = getattr(importlib.import_module(module), name)
+    key = next(iter(mapping))
+    before = dict(mapping)
+    with pytest.raises(TypeError):
+        mapping[key] = None
+    with pytest.raises(TypeError):
+        del mapping[key]
+    with pytest.raises(AttributeError):
+        mapping.clear()
+    assert dict(mapping) == before
+
+
+def test_a_backend_capabilities_fields_cannot_be_changed() -> None:
+    fields = netstatlib.backends.LinuxProcfs.capabilities.fields
+    with pytest.raises(TypeError):
+        fields["connections"] = frozenset()  # type: ignore[index]
+    assert "local" in fields["connections"]
 
 
 def test_backends_and_parsers_public_names() -> None:

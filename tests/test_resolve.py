@@ -171,7 +171,7 @@ def test_the_default_service_lookup_reads_the_local_services_database() -> None:
     try:
         expected = socket.getservbyport(22, "tcp")
     except OSError:
-        pytest.skip("no services database on this machine")
+        pytest.skip("This machine has no services database (/etc/services) to read.")
     assert system_service_name(22, "tcp") == expected
     assert system_service_name(1, "nonsense-protocol") is None
 

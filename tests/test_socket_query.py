@@ -28,6 +28,7 @@ from netstatlib import (
     F,
     FilterError,
     InterfaceStats,
+    NamedEndpoint,
     Predicate,
     Protocol,
     ProtocolStats,
@@ -387,14 +388,29 @@ def rows(draw: st.DrawFn) -> Connection:
         address = netaddr.IPAddress(draw(st.sampled_from(pool)))
         return Endpoint(address=address, port=draw(st.sampled_from(PORTS)))
 
+    def named(endpoint: Endpoint) -> NamedEndpoint:
+        # As Windows netstat without -n prints one: a host name or the address, and a
+        # service name whose port may be known or not.
+        host = draw(st.sampled_from(["dc01", str(endpoint.address)]))
+        port = draw(st.sampled_from([endpoint.port, None]))
+        return NamedEndpoint(host=host, port=port, service="svc")
+
+    local = endpoint()
     remote = draw(st.one_of(st.none(), st.builds(endpoint)))
+    local_name = remote_name = None
+    if draw(st.booleans()):  # a row printed with names: no endpoint where one has a name
+        local_name, local = (named(local), None) if draw(st.booleans()) else (None, local)
+        if remote is not None and draw(st.booleans()):
+            remote_name, remote = named(remote), None
     return Connection(
         protocol=draw(st.sampled_from([Protocol.TCP, Protocol.UDP])),
         family=family,
-        local=endpoint(),
+        local=local,
         remote=remote,
         state=draw(st.sampled_from([TcpState.LISTEN, TcpState.ESTABLISHED, None])),
         process=draw(st.sampled_from(["sshd", None])),
+        local_name=local_name,
+        remote_name=remote_name,
     )
 
 
@@ -411,6 +427,13 @@ def listener(family: socket.AddressFamily = socket.AF_INET) -> Connection:
 @example(predicate=~F.remote_address.within("::/0"), row=listener(socket.AF_INET6))
 @example(predicate=F.remote_address != "::", row=listener(socket.AF_INET6))
 @example(predicate=~F.remote_port.isin([0]), row=listener())
+# A peer printed as host:https (Windows, no -n): the port a filter reads is 443.
+@example(
+    predicate=F.remote_port == 443,
+    row=conn(
+        ep("10.1.2.3", 1), None, remote_name=NamedEndpoint(host="h", port=443, service="https")
+    ),
+)
 def test_conditions_hold_for_every_row_the_filter_keeps(
     predicate: Predicate, row: Connection
 ) -> None:

@@ -347,7 +347,7 @@ def test_service_names_are_looked_up_for_tcp_and_udp() -> None:
     try:
         socket.getservbyname("ntp", "udp")
     except OSError:
-        pytest.skip("no ntp in the services database")
+        pytest.skip("This machine's services database (/etc/services) has no ntp entry.")
     assert compile_filter("sport = :ntp") == (F.local_port == 123)
 
 
@@ -466,9 +466,9 @@ LIVE_FILTERS = [
 
 def _netns_possible() -> str | None:
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
-        return "needs root on Linux"
+        return "Comparing with ss needs root on Linux, to make a network namespace."
     if shutil.which("ip") is None or shutil.which("ss") is None:
-        return "needs iproute2 (ip and ss)"
+        return "Comparing with ss needs iproute2 (ip and ss), which this machine lacks."
     return None
 
 
@@ -478,7 +478,8 @@ def _namespace_with_sockets() -> Iterator[tuple[str, int]]:
     name = f"nsl-ssfilter-{os.getpid()}"
     made = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, check=False)
     if made.returncode != 0:
-        skip_live(f"cannot create a network namespace: {made.stderr.strip()}")
+        error = " ".join(made.stderr.split())
+        skip_live(f"This machine cannot create a network namespace ({error}).")
     holder: subprocess.Popen[str] | None = None
     try:
         subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, timeout=10)

@@ -9,6 +9,7 @@ import netaddr
 
 from netstatlib import Connection, Route, RouteFlags, TcpState
 from netstatlib._text import (
+    ELLIPSIS,
     TARGET_WIDTH,
     Column,
     display_width,
@@ -18,6 +19,7 @@ from netstatlib._text import (
     route_interface_text,
     safe_text,
     section,
+    shorten,
     state_text,
 )
 
@@ -79,6 +81,66 @@ def test_layout_indents_right_aligns_headers_and_never_ends_a_line_with_spaces()
         "  TCP           7",
         "  UDP    12345678  x",
     ]
+
+
+def test_shorten_keeps_a_prefix_and_an_ellipsis_within_the_room() -> None:
+    assert shorten("svchost.exe", 11) == "svchost.exe"  # fits: untouched
+    assert shorten("svchost.exe", 8) == "svchost" + ELLIPSIS
+    assert display_width(shorten("svchost.exe", 8)) == 8
+    # A wide character is never split: the result may be one column short.
+    assert shorten("\u540d\u524d\u540d\u524d", 6) == "\u540d\u524d" + ELLIPSIS
+    assert display_width(shorten("\u540d\u524d\u540d\u524d", 6)) == 5
+    # A combining accent stays with its letter (e + U+0301 is one column).
+    assert shorten("ve\u0301ry-long-name", 4) == "ve\u0301r" + ELLIPSIS
+    assert shorten("abc", 1) == ELLIPSIS
+
+
+def _program_table(room_for: int) -> list[Column]:
+    return [
+        Column("Proto", 5),
+        Column("Local", 21, shrink=True, floor=room_for, squeeze=True),
+        Column("State", 14, shrink=True, floor=11),
+        Column("Program", 8, cut=True),
+    ]
+
+
+def test_a_cut_column_ends_each_line_within_the_width() -> None:
+    rows = [
+        ["TCP", "192.168.100.200:54321", "ESTABLISHED", "systemd-resolved-long"],
+        ["TCP", "10.0.0.1:22", "LISTENING", "sshd"],
+    ]
+    text = layout(_program_table(21), rows, width=60)
+    lines = text.splitlines()
+    assert max(display_width(line) for line in lines) == 60
+    # Everything but the program is whole and aligned; the program ends in the ellipsis.
+    assert lines[1].split()[:3] == rows[0][:3]
+    program = lines[1].split()[3]
+    assert program.endswith(ELLIPSIS) and "systemd-resolved-long".startswith(program[:-1])
+    assert lines[2].split() == rows[1]  # short enough: whole
+    # Without a target width, nothing is cut.
+    assert "systemd-resolved-long" in layout(_program_table(21), rows, width=None)
+
+
+def test_a_cut_column_keeps_its_minimum_by_squeezing_and_pushing() -> None:
+    """When what is left is less than the cut column's minimum, the squeezable columns
+    narrow below their floor: rows with longer cells push, the others fit."""
+    rows = [
+        ["TCP", "192.168.100.200:54321", "ESTABLISHED", "long-program-name"],
+        ["TCP", "10.0.0.1:22", "LISTENING", "long-program-name"],
+    ]
+    lines = layout(_program_table(21), rows, width=46).splitlines()
+    # 2 + 5 + 2 + 21 + 2 + 11 + 2 leaves 1: the address column narrows to leave 8.
+    assert display_width(lines[2]) == 46  # the short address fits
+    assert lines[2].split()[3] == "long-pr" + ELLIPSIS
+    assert display_width(lines[1]) > 46  # the long one pushes, whole
+    assert lines[1].split()[1] == "192.168.100.200:54321"
+    assert lines[1].split()[3] == "long-pr" + ELLIPSIS  # one width for every row
+
+
+def test_nothing_is_cut_where_no_line_could_fit() -> None:
+    columns = [Column("Proto", 5), Column("Local", 21), Column("Program", 8, cut=True)]
+    rows = [["TCP", "x" * 60, "a-long-program"]]
+    assert layout(columns, rows, width=40).split()[-1] == "a-long-program"
 
 
 def test_display_width() -> None:

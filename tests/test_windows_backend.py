@@ -175,7 +175,10 @@ def test_the_backend_is_available_by_name() -> None:
     assert isinstance(backend, netstatlib.backends.Backend)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="checks the default runner off Windows")
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="The default runner is checked where netstat.exe does not exist: off Windows.",
+)
 def test_the_default_runner_raises_what_subprocess_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         run_command([str(tmp_path / "netstat.exe"), "-ano"], 5)

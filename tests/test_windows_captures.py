@@ -11,7 +11,6 @@ name, every number of ``netstat -s``/``-e`` is kept.
 from __future__ import annotations
 
 import codecs
-import os
 import re
 from pathlib import Path
 
@@ -21,7 +20,9 @@ import pytest
 from netstatlib import AccessDeniedError, TcpState
 from netstatlib.parsers import windows
 
-FOLDER = os.environ.get("NETSTATLIB_WINDOWS_CAPTURES")
+from conftest import NO_WINDOWS_CAPTURES, parameters_or_skip, windows_captures_folder
+
+FOLDER = windows_captures_folder()
 CAPTURES = sorted(
     path
     for path in (Path(FOLDER).iterdir() if FOLDER and Path(FOLDER).is_dir() else [])
@@ -31,7 +32,7 @@ CAPTURES = sorted(
 
 def test_the_captures_folder_exists_when_named() -> None:
     if FOLDER is None:
-        pytest.skip("NETSTATLIB_WINDOWS_CAPTURES is not set")
+        pytest.skip(NO_WINDOWS_CAPTURES)
     assert Path(FOLDER).is_dir(), f"NETSTATLIB_WINDOWS_CAPTURES={FOLDER!r} is not a folder"
     assert CAPTURES, f"no captures in {FOLDER!r}"
 
@@ -73,11 +74,9 @@ def kind_of(text: str) -> str:
     return "refusal"
 
 
-def ids(paths: list[Path]) -> list[str]:
-    return [path.name for path in paths]
-
-
-@pytest.mark.parametrize("path", CAPTURES, ids=ids(CAPTURES))
+@pytest.mark.parametrize(
+    "path", parameters_or_skip(CAPTURES, NO_WINDOWS_CAPTURES), ids=lambda path: path.name
+)
 def test_capture_parses_without_losing_anything(path: Path) -> None:
     text = raw_text(path)
     kind = kind_of(text)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import json
-import os
 import re
 import socket
 from pathlib import Path
@@ -37,6 +36,8 @@ from netstatlib.parsers._win_routes import (
     parse_interface_list,
     parse_routes,
 )
+
+from conftest import NO_WINDOWS_CAPTURES, parameters_or_skip, windows_captures_folder
 
 FIXTURES = Path(__file__).parent / "fixtures" / "windows" / "routes"
 SAMPLES = sorted(FIXTURES.glob("*.txt"))
@@ -731,7 +732,7 @@ def test_printed_ipv4_row_parses_back(
 
 # --- the real captures (only when a folder of them is given) ------------------------------
 
-CAPTURES = os.environ.get("NETSTATLIB_WINDOWS_CAPTURES")
+CAPTURES = windows_captures_folder()
 _IPV4_ROW = re.compile(r"\s*\d+\.\d+\.\d+\.\d+\s+\d+\.\d+\.\d+\.\d+\s")
 _IPV6_ROW = re.compile(r"\s*\d+\s+\d+\s+[0-9A-Fa-f:.]+/\d+(\s|$)")
 _INTERFACE_ENTRY = re.compile(r"\s*(0x[0-9A-Fa-f]+|\d+) ?\.\.\.")
@@ -750,13 +751,14 @@ def _raw_text(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
-@pytest.mark.skipif(not CAPTURES, reason="set NETSTATLIB_WINDOWS_CAPTURES to a folder")
+@pytest.mark.skipif(not CAPTURES, reason=NO_WINDOWS_CAPTURES)
 def test_captures_folder_has_route_prints() -> None:
     assert _capture_files(), f"no *route-print* file in {CAPTURES}"
 
 
-@pytest.mark.skipif(not CAPTURES, reason="set NETSTATLIB_WINDOWS_CAPTURES to a folder")
-@pytest.mark.parametrize("path", _capture_files(), ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "path", parameters_or_skip(_capture_files(), NO_WINDOWS_CAPTURES), ids=lambda path: path.name
+)
 def test_capture(path: Path) -> None:
     data = path.read_bytes()
     raw_lines = _raw_text(data).replace("\r\n", "\n").split("\n")

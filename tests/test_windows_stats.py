@@ -17,7 +17,6 @@ Four layers:
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -29,6 +28,8 @@ from record_contracts import check_record
 
 from netstatlib import InterfaceStats, ParseError, ProtocolStats
 from netstatlib.parsers._win_stats import parse_interface_stats, parse_protocol_stats
+
+from conftest import NO_WINDOWS_CAPTURES, windows_captures_folder
 
 FIXTURES = Path(__file__).parent / "fixtures" / "windows" / "stats"
 
@@ -725,10 +726,8 @@ def test_errors_are_value_errors_with_the_place_in_the_message() -> None:
 
 # --- Real captures (outside the project) --------------------------------------------------
 
-CAPTURES = os.environ.get("NETSTATLIB_WINDOWS_CAPTURES")
-needs_captures = pytest.mark.skipif(
-    not CAPTURES, reason="set NETSTATLIB_WINDOWS_CAPTURES to a folder of real Windows captures"
-)
+CAPTURES = windows_captures_folder()
+needs_captures = pytest.mark.skipif(not CAPTURES, reason=NO_WINDOWS_CAPTURES)
 
 # The independent reading: English titles and rows, by regular expression.
 TITLE_RE = re.compile(
@@ -742,7 +741,7 @@ ICMP_HEADER_RE = re.compile(r"^\s+Received\s+Sent\s*$")
 def _capture(pattern: str) -> Path:
     matches = sorted(Path(CAPTURES or ".").glob(pattern))
     if not matches:
-        pytest.skip(f"no {pattern} in {CAPTURES}")
+        pytest.skip(f"The captures folder {CAPTURES} has no {pattern} file to test.")
     return matches[0]
 
 

@@ -37,10 +37,28 @@ class Backend(TypingProtocol):
         """What this backend answers: queries, socket tables, fields, hints honoured."""
         ...
 
-    def connections(self, query: SocketQuery) -> list[Connection]: ...
+    def connections(self, query: SocketQuery) -> list[Connection]:
+        """The sockets of the tables ``query.tables`` names, with their owners
+        (``pids``, ``process``) when ``query.processes`` is true and ``None`` otherwise,
+        and :attr:`~netstatlib.Connection.details` when ``query.details`` is true.
 
-    def routes(self, family: socket.AddressFamily | None = None) -> list[Route]: ...
+        At least every row ``query.where`` keeps; rows it drops may be left out early,
+        using the hints the backend declares in :attr:`Capabilities.hints`. Served by
+        :func:`~netstatlib.connections` and :func:`~netstatlib.listening`.
+        """
+        ...
 
-    def interface_stats(self) -> list[InterfaceStats]: ...
+    def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
+        """The routing table: both families, or only ``family`` (``AF_INET`` or
+        ``AF_INET6``). Served by :func:`~netstatlib.routes`."""
+        ...
 
-    def protocol_stats(self) -> list[ProtocolStats]: ...
+    def interface_stats(self) -> list[InterfaceStats]:
+        """One record of counters per network interface (or one total, where the
+        source gives only that). Served by :func:`~netstatlib.interface_stats`."""
+        ...
+
+    def protocol_stats(self) -> list[ProtocolStats]:
+        """One record per protocol group (``Ip``, ``Tcp``, ``TcpExt``, ...) with every
+        counter the source gives. Served by :func:`~netstatlib.protocol_stats`."""
+        ...

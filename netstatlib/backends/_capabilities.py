@@ -7,7 +7,8 @@ each backend's records fill no field it does not declare.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import attrs
 
@@ -22,20 +23,23 @@ QUERIES = ("connections", "routes", "interface_stats", "protocol_stats")
 """The backend methods, in the order the docs list them (``listening()`` is served by
 ``connections``)."""
 
-RECORD_TYPES: dict[str, type] = {
-    "connections": Connection,
-    "routes": Route,
-    "interface_stats": InterfaceStats,
-    "protocol_stats": ProtocolStats,
-}
+RECORD_TYPES: Mapping[str, type] = MappingProxyType(
+    {
+        "connections": Connection,
+        "routes": Route,
+        "interface_stats": InterfaceStats,
+        "protocol_stats": ProtocolStats,
+    }
+)
+"""The record type each query returns."""
 
 
 def _frozen_tables(value: Iterable[SocketTable]) -> frozenset[SocketTable]:
     return frozenset(value)
 
 
-def _frozen_fields(value: dict[str, Iterable[str]]) -> dict[str, frozenset[str]]:
-    return {query: frozenset(names) for query, names in value.items()}
+def _frozen_fields(value: Mapping[str, Iterable[str]]) -> Mapping[str, frozenset[str]]:
+    return MappingProxyType({query: frozenset(names) for query, names in value.items()})
 
 
 def _known_hints(value: Iterable[str]) -> frozenset[str]:
@@ -67,10 +71,19 @@ class Capabilities:
     """
 
     tables: frozenset[SocketTable] = attrs.field(converter=_frozen_tables)
+    """The socket tables ``connections()`` can list, as ``(Protocol, family)`` pairs;
+    empty for a backend that lists no sockets."""
     processes: bool
-    fields: dict[str, frozenset[str]] = attrs.field(converter=_frozen_fields)
+    """Whether the backend can name the processes that own sockets (``pids`` and
+    ``process``)."""
+    fields: Mapping[str, frozenset[str]] = attrs.field(converter=_frozen_fields)
+    """Each query the backend answers, mapped to the names of the record fields it can
+    fill; a query missing here raises :class:`~netstatlib.UnsupportedError`."""
     notes: str = ""
+    """A sentence or two on what is special about this source (empty when nothing is)."""
     hints: frozenset[str] = attrs.field(default=frozenset(), converter=_known_hints)
+    """The hints of a :class:`~netstatlib.backends.SocketQuery` the backend uses to read
+    less (keys of :data:`~netstatlib.backends.HINTS`); a promise about speed only."""
 
     @property
     def queries(self) -> tuple[str, ...]:

@@ -95,8 +95,12 @@ class CapturedText:
                 raise UsageError(f"{name!r} is given twice")
             contents[path] = _content(name, content)
         self.source = MemorySource(contents, name=_LABEL)
+        """The files given, as a :class:`~netstatlib.backends.MemorySource` named
+        ``<captured text>`` (so messages name a missing file ``<captured text>/net/tcp``)."""
         self._backend: Backend = open_capture_source(self.source)
         self.name = f"captured-{self._backend.name}"
+        """``captured-`` and the name of the backend that reads the files:
+        ``captured-linux`` or ``captured-windows``."""
 
     def close(self) -> None:
         """Nothing to release (the text is in memory); kept so that ``with`` works."""
@@ -112,16 +116,25 @@ class CapturedText:
 
     @property
     def capabilities(self) -> Capabilities:
+        """Those of the backend that reads the files (Linux's or Windows')."""
         return self._backend.capabilities
 
     def connections(self, query: SocketQuery) -> list[Connection]:
+        """The sockets of the captured socket tables (``net/tcp``, ...; or
+        ``netstat-ano.txt``), with owners from ``processes.json`` when given."""
         return self._backend.connections(query)
 
     def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
+        """The routes of the captured ``net/route`` and ``net/ipv6_route`` (or
+        ``netstat-rn.txt``)."""
         return self._backend.routes(family)
 
     def interface_stats(self) -> list[InterfaceStats]:
+        """The counters of the captured ``net/dev`` (or ``netstat-e.txt``), with the
+        interface attributes of ``links.json`` when given."""
         return self._backend.interface_stats()
 
     def protocol_stats(self) -> list[ProtocolStats]:
+        """The counters of the captured ``net/snmp``, ``net/netstat`` and ``net/snmp6``
+        (or ``netstat-s.txt``)."""
         return self._backend.protocol_stats()

@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 from collections.abc import Collection, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -50,17 +51,24 @@ _UNIX = socket.AddressFamily.AF_UNIX
 
 # The file under <root>/net/ for each socket table, in the order rows are returned, and
 # whether the file may be absent (no IPv6, UDP-Lite compiled out) without it being an error.
-SOCKET_FILES: dict[SocketTable, tuple[str, bool]] = {
-    (Protocol.TCP, _INET): ("tcp", False),
-    (Protocol.TCP, _INET6): ("tcp6", True),
-    (Protocol.UDP, _INET): ("udp", False),
-    (Protocol.UDP, _INET6): ("udp6", True),
-    (Protocol.UDPLITE, _INET): ("udplite", True),
-    (Protocol.UDPLITE, _INET6): ("udplite6", True),
-    (Protocol.RAW, _INET): ("raw", False),
-    (Protocol.RAW, _INET6): ("raw6", True),
-    (Protocol.UNIX, _UNIX): ("unix", True),
-}
+SOCKET_FILES: Mapping[SocketTable, tuple[str, bool]] = MappingProxyType(
+    {
+        (Protocol.TCP, _INET): ("tcp", False),
+        (Protocol.TCP, _INET6): ("tcp6", True),
+        (Protocol.UDP, _INET): ("udp", False),
+        (Protocol.UDP, _INET6): ("udp6", True),
+        (Protocol.UDPLITE, _INET): ("udplite", True),
+        (Protocol.UDPLITE, _INET6): ("udplite6", True),
+        (Protocol.RAW, _INET): ("raw", False),
+        (Protocol.RAW, _INET6): ("raw6", True),
+        (Protocol.UNIX, _UNIX): ("unix", True),
+    }
+)
+"""The ``/proc/net`` file of each socket table, as ``(Protocol, family)`` to ``(file
+name, optional)``: ``(Protocol.TCP, AF_INET6)`` is ``("tcp6", True)``. An optional file
+may be absent (IPv6 disabled, UDP-Lite compiled out, an incomplete capture) and then
+lists no socket; a missing required file raises
+:class:`~netstatlib.SourceNotFoundError`. Listed in the order rows are returned."""
 
 # Files under <root>/net/ that list other sockets with their inodes (ping, netlink and
 # packet sockets): read, with the socket tables, only to tell forged rows of
@@ -69,14 +77,21 @@ OTHER_SOCKET_LISTINGS = ("icmp", "icmp6", "netlink", "packet")
 
 # Every other file under <root>/net/ that a query reads, and whether it may be absent
 # (IPv6 disabled, an old kernel) without it being an error.
-NET_FILES: dict[str, bool] = {
-    "route": False,
-    "ipv6_route": True,
-    "dev": False,
-    "snmp": False,
-    "netstat": True,
-    "snmp6": True,
-}
+NET_FILES: Mapping[str, bool] = MappingProxyType(
+    {
+        "route": False,
+        "ipv6_route": True,
+        "dev": False,
+        "snmp": False,
+        "netstat": True,
+        "snmp6": True,
+    }
+)
+"""The other files under ``<root>/net/`` that queries read, each mapped to whether it
+may be absent (``True``: IPv6 disabled, an older kernel) without it being an error:
+``route`` and ``ipv6_route`` for :func:`~netstatlib.routes`, ``dev`` for
+:func:`~netstatlib.interface_stats`, ``snmp``, ``netstat`` and ``snmp6`` for
+:func:`~netstatlib.protocol_stats`."""
 
 _NATIVE: ByteOrder = "little" if sys.byteorder == "little" else "big"
 
@@ -121,6 +136,7 @@ class LinuxProcfs:
     """
 
     name = "linux"
+    """The backend's name, as ``backend=`` and ``NETSTATLIB_BACKEND`` take it."""
     capabilities = Capabilities(
         tables=SOCKET_FILES,
         processes=True,
@@ -150,6 +166,8 @@ class LinuxProcfs:
         "processes that hold each socket.",
         hints={"tables", "states", "process_free", "conditions"},
     )
+    """Every query, every socket table and every field but the Windows-only ones, with
+    owners, and every hint of a socket query."""
 
     def __init__(
         self,
@@ -174,12 +192,19 @@ class LinuxProcfs:
         elif not isinstance(source, Source):
             raise UsageError(f"source must be a Source, not {type(source).__name__}")
         self.source = source
+        """The :class:`~netstatlib.backends.Source` the files are read from (a
+        :class:`~netstatlib.backends.FolderSource` of ``root`` unless one was given)."""
         self.root = source.name
+        """The source's name: the ``/proc`` folder read, or a label for another source."""
         self.pid = pid
+        """The process whose network namespace is read (``<root>/<pid>/net/``); ``None``
+        for the namespace of ``<root>/net`` itself (this process's, on the live host)."""
         self._sys_class_net = sys_class_net
         self._byteorder: ByteOrder | None = byteorder
         self._net = "net" if pid is None else f"{pid}/net"
         self.net_dir = source.location(self._net)
+        """Where the network files are, as messages name it (``/proc/net``,
+        ``/proc/812/net``)."""
         if engine == "netlink" and not source.is_live:
             raise UsageError(
                 f"engine='netlink' asks the running kernel; {source.name} is not the live "

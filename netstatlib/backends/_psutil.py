@@ -360,6 +360,7 @@ class Psutil:
     """
 
     name: str = attrs.field(default="psutil", init=False)
+    """The backend's name, as ``backend=`` and ``NETSTATLIB_BACKEND`` take it."""
     capabilities: Capabilities = attrs.field(
         default=Capabilities(
             tables=_TABLES,
@@ -375,6 +376,8 @@ class Psutil:
         eq=False,
         repr=False,
     )
+    """TCP, UDP and UNIX sockets with owners, and interface counters; no routes, no
+    protocol counters."""
 
     # -- sockets ---------------------------------------------------------------------
 
@@ -518,6 +521,9 @@ class Psutil:
     # -- what psutil does not have -------------------------------------------------------
 
     def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
+        """Always :class:`~netstatlib.UnsupportedError`: psutil has no routing table. The
+        message names what gives one on this OS (the Linux or Windows backend, or
+        ``netstat -rn``)."""
         raise UnsupportedError(
             _unsupported(
                 "routing table",
@@ -528,6 +534,9 @@ class Psutil:
         )
 
     def protocol_stats(self) -> list[ProtocolStats]:
+        """Always :class:`~netstatlib.UnsupportedError`: psutil has no protocol counters.
+        The message names what gives them on this OS (the Linux or Windows backend, or
+        ``netstat -s``)."""
         raise UnsupportedError(
             _unsupported(
                 "protocol statistics",

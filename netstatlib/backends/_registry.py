@@ -39,6 +39,10 @@ __all__ = [
 ]
 
 ENVIRONMENT_VARIABLE = "NETSTATLIB_BACKEND"
+"""The environment variable that overrides the default backend: set to a name of
+:data:`BACKEND_NAMES` (``NETSTATLIB_BACKEND=psutil``), it chooses the backend of every
+query given no ``backend=`` and of the command line given no ``--backend``. An unknown
+name raises :class:`~netstatlib.UsageError` at the first such query."""
 
 
 class CaptureReader(Protocol):
@@ -214,11 +218,23 @@ class BackendInfo:
     """
 
     name: str
+    """The backend's name, as ``backend=``, ``NETSTATLIB_BACKEND`` and ``--backend``
+    take it (``"linux"``, ``"windows"``, ``"psutil"``)."""
     usable: bool
+    """Whether the backend can run on this machine now."""
     reason: str | None
+    """Why it cannot run here, in a sentence that says what still works (``None`` when
+    it can)."""
     is_default: bool
+    """Whether queries without ``backend=`` use it here (``NETSTATLIB_BACKEND``
+    included)."""
     capabilities: Capabilities
+    """What it answers: queries, socket tables, fields and the hints it uses. Declared
+    by the backend, so known even where it cannot run."""
     note: str | None = None
+    """How it works on this machine, where that can vary (the Linux backend: sockets
+    from netlink, or from ``/proc/net`` text and why); ``None`` otherwise or when not
+    usable."""
 
 
 def available() -> list[BackendInfo]:

@@ -13,7 +13,8 @@ a backend that ignores every hint is slower, never wrong.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import attrs
@@ -35,15 +36,17 @@ Test = Callable[[Connection], object]
 Where = Predicate | Callable[[Connection], object] | None
 """A socket query's filter: a predicate, a plain callable taking a record, or nothing."""
 
-HINTS: dict[str, str] = {
-    "tables": "reads only the socket tables the query names",
-    "states": "skips sockets in states no row the query keeps can be in before it builds "
-    "their records, or asks its source only for the others (a kernel's state bitmask)",
-    "process_free": "applies the part of the filter that reads no process field before "
-    "it looks owners up, so that a dropped row costs no lookup",
-    "conditions": "hands the filter's port and address conditions to its source (a "
-    "kernel filter), so that rows failing them are never read",
-}
+HINTS: Mapping[str, str] = MappingProxyType(
+    {
+        "tables": "reads only the socket tables the query names",
+        "states": "skips sockets in states no row the query keeps can be in before it builds "
+        "their records, or asks its source only for the others (a kernel's state bitmask)",
+        "process_free": "applies the part of the filter that reads no process field before "
+        "it looks owners up, so that a dropped row costs no lookup",
+        "conditions": "hands the filter's port and address conditions to its source (a "
+        "kernel filter), so that rows failing them are never read",
+    }
+)
 """What a backend can do with a :class:`SocketQuery`, by the name a backend's
 :attr:`Capabilities.hints <netstatlib.backends.Capabilities.hints>` uses."""
 
@@ -83,13 +86,29 @@ class SocketQuery:
     """
 
     tables: frozenset[SocketTable] = attrs.field(converter=_frozen_tables)
+    """The socket tables to list, as ``(Protocol, family)`` pairs, narrowed by the
+    filter."""
     listening: bool = False
+    """True for :func:`~netstatlib.listening`: only listeners and bound, unconnected
+    UDP, UDP-Lite and raw sockets are kept."""
     processes: bool = True
+    """Whether the caller wants owners (``pids``, ``process``); a request, not a
+    filter."""
     details: bool = False
+    """Whether the caller wants :attr:`~netstatlib.Connection.details` (``tcp_info``,
+    memory, timer, ...), which only the kernel's socket diagnostics give."""
     where: Where = None
+    """The caller's whole filter: a predicate, a plain callable, or ``None`` (an ss
+    filter string is compiled to a predicate by :meth:`plan`)."""
     states: frozenset[TcpState | None] | None = None
+    """Hint: the states a kept row can be in (``None`` in the set: no state, as an
+    unconnected UDP socket); ``None``: any state."""
     process_free: Predicate | None = None
+    """Hint: the part of :attr:`where` that reads no process field, to test before
+    owners are looked up; ``None`` when there is none."""
     conditions: Condition | None = None
+    """Hint: the port and address conditions of :attr:`where` as a kernel filter takes
+    them (inet sockets only); ``None`` when there are none."""
 
     @classmethod
     def plan(

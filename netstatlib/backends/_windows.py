@@ -193,13 +193,28 @@ class WindowsNetstat:
     """
 
     run: Runner | None = None
+    """What runs a command and returns its stdout (see
+    :data:`~netstatlib.backends.Runner`); ``None``: run it here, without a shell or a
+    window."""
     timeout: float = 30.0
+    """Seconds each run of ``netstat`` may take before it is stopped and
+    :class:`~netstatlib.CommandTimeoutError` is raised."""
     encoding: str | None = None
+    """How output bytes are decoded; ``None``: recognised (UTF-16 with a byte order
+    mark, UTF-8, or the console's OEM code page)."""
     executable: str | None = None
+    """The program to run; ``None``: ``%SystemRoot%\\System32\\netstat.exe``."""
     bound: bool = False
+    """Whether to add ``-q``, so that TCP ports bound but neither listening nor
+    connected are listed as ``BOUND`` (Windows 8 and later)."""
     process_names: ProcessNames | None = None
+    """What maps PIDs to program names (``{pid: name or None}``); ``None``: psutil, on
+    this machine. A capture read elsewhere passes the names it recorded."""
     name: str = attrs.field(default="windows", init=False)
+    """The backend's name, as ``backend=`` and ``NETSTATLIB_BACKEND`` take it."""
     capabilities: Capabilities = attrs.field(default=WINDOWS_CAPABILITIES, init=False, eq=False)
+    """TCP and UDP over IPv4 and IPv6 with owning PIDs, routes, one total of interface
+    counters and the protocol counters Windows' ``netstat -s`` prints."""
 
     def _output(self, *arguments: str) -> str:
         program = self.executable if self.executable is not None else _default_executable()
@@ -283,15 +298,23 @@ class WindowsNetstat:
         ]
 
     def routes(self, family: socket.AddressFamily | None = None) -> list[Route]:
+        """The routes of ``netstat -rn`` (active and persistent, IPv4 and IPv6), or only
+        those of ``family``."""
         routes = _win_routes.parse_routes(self._output("-rn"), source="netstat -rn")
         if family is None:
             return routes
         return [route for route in routes if route.family == family]
 
     def interface_stats(self) -> list[InterfaceStats]:
+        """One record from ``netstat -e``: the total over all interfaces
+        (``name=None``)."""
         return _win_stats.parse_interface_stats(self._output("-e"), source="netstat -e")
 
     def protocol_stats(self) -> list[ProtocolStats]:
+        """The counter groups of ``netstat -s`` (``Ip``, ``Ip6``, ``Icmp``, ``IcmpMsg``,
+        ``Icmp6``, ``Tcp``, ``Tcp6``, ``Udp``, ``Udp6``), under the names Linux uses for
+        the same counters (see
+        :func:`~netstatlib.parsers.windows.parse_protocol_stats`)."""
         return _win_stats.parse_protocol_stats(self._output("-s"), source="netstat -s")
 
     # -- captures --------------------------------------------------------------------

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import NoReturn
 
 import attrs
@@ -119,31 +120,46 @@ class LongOptions:
 
 # -- the netstat grammar -----------------------------------------------------------------
 
-# Windows netstat's -p: connections of one protocol over one IP version ("tcp" is TCP over
-# IPv4, "tcpv6" TCP over IPv6), or with -s the statistics of one protocol.
-CONNECTION_PROTOCOLS = {"tcp": "tcp4", "udp": "udp4", "tcpv6": "tcp6", "udpv6": "udp6"}
-STATISTICS_PROTOCOLS: dict[str, tuple[str, ...]] = {
-    "ip": ("Ip", "IpExt"),
-    "ipv6": ("Ip6",),
-    "icmp": ("Icmp", "IcmpMsg"),
-    "icmpv6": ("Icmp6",),
-    "tcp": ("Tcp", "TcpExt"),
-    "tcpv6": ("Tcp6",),  # Linux has no Tcp6: its Tcp counts both families (see below)
-    "udp": ("Udp",),
-    "udpv6": ("Udp6",),
-}
+# -p: the sockets of one protocol, as the library's kind names them. Unlike Windows
+# netstat, whose "-p tcp" is TCP over IPv4 only (and so hides every IPv6 listener from
+# "netstat -anp tcp"), "tcp" and "udp" are both IP versions; "tcpv4"/"udpv4" and
+# Windows' "tcpv6"/"udpv6" pick one.
+CONNECTION_PROTOCOLS: Mapping[str, str] = MappingProxyType(
+    {"tcp": "tcp", "udp": "udp", "tcpv4": "tcp4", "udpv4": "udp4", "tcpv6": "tcp6",
+     "udpv6": "udp6"}
+)  # fmt: skip
+# -s -p: the counter groups of one protocol, read the same way ("tcp" is both versions).
+STATISTICS_PROTOCOLS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "ip": ("Ip", "IpExt"),
+        "ipv6": ("Ip6",),
+        "icmp": ("Icmp", "IcmpMsg"),
+        "icmpv6": ("Icmp6",),
+        "tcp": ("Tcp", "TcpExt", "Tcp6"),
+        "tcpv4": ("Tcp", "TcpExt"),
+        "tcpv6": ("Tcp6",),  # Linux has no Tcp6: its Tcp counts both families (see below)
+        "udp": ("Udp", "Udp6"),
+        "udpv4": ("Udp",),
+        "udpv6": ("Udp6",),
+    }
+)
 # The Linux habits' socket kinds, and the counter groups they select with -s.
-LINUX_KINDS = {"tcp": "tcp", "udp": "udp", "udplite": "udplite", "raw": "raw", "unix": "unix"}
-LINUX_GROUPS: dict[str, tuple[str, ...]] = {
-    "tcp": ("Tcp", "TcpExt", "Tcp6", "MPTcpExt"),
-    "udp": ("Udp", "Udp6"),
-    "udplite": ("UdpLite", "UdpLite6"),
-    "raw": ("Ip", "IpExt", "Icmp", "IcmpMsg", "Ip6", "Icmp6"),
-}
+LINUX_KINDS: Mapping[str, str] = MappingProxyType(
+    {"tcp": "tcp", "udp": "udp", "udplite": "udplite", "raw": "raw", "unix": "unix"}
+)
+LINUX_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "tcp": ("Tcp", "TcpExt", "Tcp6", "MPTcpExt"),
+        "udp": ("Udp", "Udp6"),
+        "udplite": ("UdpLite", "UdpLite6"),
+        "raw": ("Ip", "IpExt", "Icmp", "IcmpMsg", "Ip6", "Icmp6"),
+    }
+)
 
 # Single letters. Windows' meaning wins where Linux differs (-p, -e, -o); Linux's short
 # options that Windows gives no meaning netstatlib can serve (-t offload state, -x
-# NetworkDirect, -i time in state) take their Linux meaning.
+# NetworkDirect, -i time in state) take their Linux meaning, and -z is nstat's (zero
+# counters too).
 _LETTERS = {
     "a": "all",
     "b": "name",
@@ -158,12 +174,13 @@ _LETTERS = {
     "u": "udp",
     "w": "raw",
     "x": "unix",
+    "z": "zeros",
     "4": "inet",
     "6": "inet6",
     "h": "help",
     "?": "help",
 }
-# Letters of Windows netstat that netstatlib does not serve, and why.
+# Letters of Windows (and Linux) netstat that netstatlib does not serve, and why.
 _UNSERVED_LETTERS = {
     "f": "Windows netstat's -f (fully qualified names) is not supported: without -n, names "
     "are what reverse DNS gives",
@@ -172,11 +189,13 @@ _UNSERVED_LETTERS = {
     "v": "Windows netstat's -v (components, with -b) is not supported; --json gives "
     "the components of a Windows capture",
     "c": "Linux netstat's -c (continuous) is an interval here: netstatlib -an 1",
+    "Z": "Linux netstat's -Z (SELinux contexts) is not supported; -z (lowercase) shows the "
+    "zero counters of -s",
 }
 _LONG = LongOptions(
     flags=("all", "tcp", "udp", "udplite", "unix", "raw", "listening", "program", "numeric",
            "route", "interfaces", "statistics", "extend", "info", "inet", "inet6", "wide",
-           "json", "resolve", "help", "version"),
+           "json", "resolve", "zeros", "help", "version"),
     valued=("filter", "backend", "root"),
 )  # fmt: skip
 
@@ -192,6 +211,8 @@ class Options:
     pid: bool = False
     program: bool = False
     extend: bool = False
+    wide: bool = False
+    """``-W``/``--wide``: program names whole, however long (Linux's "do not truncate")."""
     info: bool = False
     """``--info``: what only the kernel's socket diagnostics give (``ss -i``)."""
     protocols: tuple[str, ...] = ()
@@ -203,6 +224,8 @@ class Options:
     route: bool = False
     interfaces: bool = False
     statistics: bool = False
+    zeros: bool = False
+    """``-z``/``--zeros``: with ``-s``, the counters that are zero too (as ``nstat -z``)."""
     json: bool = False
     filter: Predicate | None = None
     filter_text: str | None = None
@@ -223,7 +246,7 @@ class Options:
         return self.pid or self.program
 
 
-_PROTOCOL_HELP = "tcp, udp, tcpv6 or udpv6; with -s also ip, ipv6, icmp, icmpv6"
+_PROTOCOL_HELP = "tcp, udp, tcpv4, udpv4, tcpv6 or udpv6; with -s also ip, ipv6, icmp, icmpv6"
 
 
 def _protocol(value: str | None, cluster: str, rest: str) -> str:
@@ -288,7 +311,7 @@ def _unknown_letter(letter: str, cluster: str) -> CommandLineError:
             return CommandLineError(
                 f"unknown option -{safe_text(letter)}{where}; did you mean --{close[0]}?"
             )
-    reason = _UNSERVED_LETTERS.get(letter.lower())
+    reason = _UNSERVED_LETTERS.get("Z" if letter == "Z" else letter.lower())
     if reason is not None:
         return CommandLineError(f"unknown option -{letter}{where}: {reason}")
     known = " ".join(f"-{key}" for key in _LETTERS if key not in "h?")
@@ -338,7 +361,7 @@ def parse_args(argv: Sequence[str]) -> Options:
             family = 4 if name == "inet" else 6
             if family not in families:
                 families.append(family)
-        elif name != "wide":  # -W/--wide: nothing is ever truncated anyway
+        else:
             flags.add(name)
 
     while words:
@@ -361,8 +384,11 @@ def parse_args(argv: Sequence[str]) -> Options:
             while position < len(cluster):
                 letter = cluster[position]
                 position += 1
-                if letter == "W":
-                    continue  # Linux's --wide: accepted, nothing is ever truncated
+                if letter == "W":  # Linux's -W (--wide), not Windows' -w (raw)
+                    flag("wide")
+                    continue
+                if letter == "Z":  # Linux's -Z, not -z: a habit must not mean something else
+                    raise _unknown_letter(letter, cluster)
                 key = letter.lower()  # Windows reads its flags in any case: -AN is -an
                 if key == "p":
                     rest = cluster[position:]
@@ -384,6 +410,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         pid="pid" in flags or "program" in flags,
         program="name" in flags or "program" in flags,
         extend="extend" in flags,
+        wide="wide" in flags,
         info="info" in flags,
         protocols=tuple(protocols),
         kinds=tuple(kinds),
@@ -391,6 +418,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         route="route" in flags,
         interfaces="interfaces" in flags,
         statistics="statistics" in flags,
+        zeros="zeros" in flags,
         json="json" in flags,
         backend=_check_backend(values["backend"]) if "backend" in values else None,
         root=values.get("root"),
@@ -418,6 +446,10 @@ def _check_combinations(options: Options) -> None:
         raise CommandLineError(
             f"-p {statistic_only[0]} selects statistics: use it with -s "
             f"(netstatlib -s -p {statistic_only[0]})"
+        )
+    if options.zeros and not options.statistics:
+        raise CommandLineError(
+            "-z (--zeros) shows the zero counters of -s: use it with -s (netstatlib -sz)"
         )
     if not options.shows_sockets and options.filter is not None:
         raise CommandLineError("--filter selects sockets; it cannot be used with -r, -e or -s")
@@ -450,7 +482,8 @@ def socket_kinds(options: Options) -> list[str]:
         ]
         if not kinds:
             raise CommandLineError(
-                f"-{version} leaves no protocol: -p tcp and -p udp are IPv4, tcpv6 and udpv6 IPv6"
+                f"-{version} leaves no protocol: -p tcpv4 and udpv4 are IPv4 only, "
+                "tcpv6 and udpv6 IPv6 only (-p tcp and udp are both)"
             )
     return list(dict.fromkeys(kinds))
 
@@ -458,7 +491,7 @@ def socket_kinds(options: Options) -> list[str]:
 # -- help --------------------------------------------------------------------------------
 
 HELP = """\
-usage: netstatlib [-a] [-n] [-o] [-b] [-p PROTO] [-r] [-e] [-s] [interval]
+usage: netstatlib [-a] [-n] [-o] [-b] [-p PROTO] [-r] [-e] [-s [-z]] [interval]
        netstatlib [--tcp] [--udp] [--unix] [--raw] [--listening] [--program]
                   [--extend] [--info] [--filter EXPR] [--json] [--backend NAME]
                   [--root DIR] [interval]
@@ -469,18 +502,21 @@ printed as Windows' netstat prints them, on any system netstatlib reads.
 
 Windows netstat's options (letters combine, in any case: -ano, -anp tcp, -AN):
   -a            all connections and listening ports (TCP and UDP)
-  -n            numeric addresses and ports; without it, names are looked up
+  -n            numeric addresses, ports and routes; without it, names are
+                looked up
   -o            the owning process ID (PID)
   -b            the owning program's name
-  -p PROTO      only tcp, udp (over IPv4), tcpv6 or udpv6 (over IPv6);
+  -p PROTO      only tcp or udp (IPv4 and IPv6: unlike Windows, where they
+                are IPv4 only), tcpv4 or udpv4 (IPv4), tcpv6 or udpv6 (IPv6);
                 with -s also ip, ipv6, icmp or icmpv6
-  -r            the routing table
+  -r            the routing table (default, and gateways' names, unless -n)
   -e            interface statistics (a total, then one line per interface)
-  -s            statistics per protocol
-  interval      show it again every INTERVAL seconds, until Ctrl-C
+  -s            statistics per protocol: the counters that are not zero
+  interval      show it again every INTERVAL seconds, until Ctrl-C, each
+                display headed by its time (ISO 8601, local time and offset)
 
-Linux netstat's habits:
-  -t, --tcp         TCP over IPv4 and IPv6 (-p tcp is IPv4 only, as on Windows)
+Linux netstat's (and nstat's) habits:
+  -t, --tcp         TCP over IPv4 and IPv6 (as -p tcp)
   -u, --udp         UDP over IPv4 and IPv6
   -x, --unix        UNIX domain sockets
   -w, --raw         raw sockets
@@ -495,14 +531,17 @@ Linux netstat's habits:
       --numeric     as -n
       --route       as -r
       --statistics  as -s
+  -z, --zeros       with -s, the counters that are zero too (nstat's -z)
   -4, --inet        only IPv4 (-6, --inet6: only IPv6)
-  -W, --wide        accepted: addresses are never cut
+  -W, --wide        program names whole (-b ends a long one with … to fit 80
+                    columns); addresses and PIDs are never cut
 
 For scripts:
   --filter EXPR   only sockets matching EXPR, in the filter language of ss:
                   "state established dport = :https", "sport = :22"
   --json          the records as one JSON array: the field names of
-                  netstatlib's records, addresses as strings, no name lookups
+                  netstatlib's records, addresses as strings, no name lookups;
+                  with an interval, {"time": ..., "records": [...]} each time
   --resolve       look names up even with --json or --root
   --backend NAME  linux, windows or psutil (default: this system's, or the
                   NETSTATLIB_BACKEND environment variable)
@@ -517,12 +556,14 @@ Examples:
   netstatlib -o               with the PID of each connection (netstat -o)
   netstatlib -b               with the program of each connection (netstat -b)
   netstatlib -ano             all, numeric, with PIDs (netstat -ano)
-  netstatlib -p tcp           TCP over IPv4 only (netstat -p tcp)
-  netstatlib -anp tcp         all TCP over IPv4, numeric (netstat -anp tcp)
+  netstatlib -p tcp           TCP connections, IPv4 and IPv6 (netstat -p tcp)
+  netstatlib -anp tcp         every TCP socket, listeners included, numeric
+  netstatlib -anp tcpv4       the same over IPv4 only (Windows' -anp tcp)
   netstatlib -r               the routing table (netstat -r, route print)
   netstatlib -e               interface statistics (netstat -e)
   netstatlib -s               statistics per protocol (netstat -s)
   netstatlib -s -p icmp       ICMP statistics only (netstat -s -p icmp)
+  netstatlib -sz              every counter, zeros included (nstat -z)
   netstatlib -es              interface, then protocol statistics (netstat -es)
   netstatlib -an 5            all, numeric, every 5 seconds until Ctrl-C
   netstatlib -tln --program   listening TCP ports and programs (netstat -tlnp)

@@ -10,6 +10,7 @@ staging folder removed, no traceback (``netstatlib._interrupt`` covers the start
 
 from __future__ import annotations
 
+import datetime
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +41,13 @@ def _source(options: Options) -> Backend | None:
             f"not one for --backend {options.backend}"
         )
     return backend
+
+
+def _now() -> str:
+    """The time an interval's display is read, in ISO 8601: local time with its offset
+    from UTC, to the second (``2024-05-01T14:03:07+02:00``), so that displays from hosts
+    in different time zones, or across a change of daylight saving time, compare."""
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -130,6 +138,7 @@ def _run(
                 resolver=resolver,
                 services=services,
                 resolve_options=resolve_options,
+                time=_now() if options.interval is not None else None,
             )
             _write(sys.stdout, text)
             shown += 1

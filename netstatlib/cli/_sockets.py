@@ -16,7 +16,7 @@ from typing import Any
 from .._model import Connection, Endpoint, NamedEndpoint, Protocol, TcpState
 from .._query import connections, listening
 from .._table import Table
-from .._text import Column, layout, optional_text, safe_text, section, state_text
+from .._text import Column, display_width, layout, optional_text, safe_text, section, state_text
 from ..backends._base import Backend
 from ._grammar import Options, socket_kinds
 
@@ -189,25 +189,70 @@ def _row_key(row: Connection) -> tuple[Any, ...]:
     )
 
 
-def _inet_table(rows: Sequence[Connection], options: Options) -> str:
+# Windows' widths: an address column holds the longest IPv4 endpoint
+# (255.255.255.255:65535), the State column the longest state word and two spaces.
+_ADDRESS_WIDTH = 21
+_STATE_WIDTH = 14
+# How much of a program's name -b keeps, at least, when it must be shortened to fit.
+PROGRAM_MINIMUM = 8
+
+
+def _widest(cells: Sequence[Sequence[str]], index: int, cap: int) -> int:
+    """The display width of the widest ``cells[*][index]``, at most ``cap``."""
+    return min(cap, max((display_width(line[index]) for line in cells), default=0))
+
+
+def _inet_columns(
+    rows: Sequence[Connection], body: Sequence[Sequence[str]], options: Options
+) -> list[Column]:
+    """The columns of the ``Active Connections`` table whose cells are ``body`` (those
+    of ``rows``, in order).
+
+    Without -b and --extend, Windows' layout: addresses 21 wide, the state 14. Beside
+    the Program column (-b) and Linux's four --extend columns those do not fit in 80
+    columns, so with them the table narrows what has room to spare: the addresses to the
+    longest IPv4 one (longer IPv6 addresses and host names push the rest of their own
+    line right, as in Windows' layout), the state to the longest word, the PIDs to the
+    longest single PID (a socket several processes share pushes its own line). A
+    program name longer than what is then left of 80 columns ends in an ellipsis,
+    keeping at least PROGRAM_MINIMUM columns: to leave that much, the addresses may
+    narrow further, and rows with longer ones push; -W keeps names whole. Addresses,
+    PIDs and users are never cut.
+    """
+    compact = options.program or options.extend
+    local = 3 if options.extend else 1  # after Proto (and Recv-Q, Send-Q)
+    ipv4 = [cells for row, cells in zip(rows, body, strict=True) if row.family is socket.AF_INET]
+    single = [cells for row, cells in zip(rows, body, strict=True) if len(row.pids or ()) < 2]
+
+    def floor(cells: Sequence[Sequence[str]], index: int, cap: int) -> int | None:
+        return _widest(cells, index, cap) if compact else None
+
     columns = [Column("Proto", 5)]
     if options.extend:
         columns += [Column("Recv-Q", right=True), Column("Send-Q", right=True)]
-    columns += [
-        Column("Local Address", 21, shrink=True),
-        Column("Foreign Address", 21, shrink=True),
-    ]
-    columns += [Column("State", 14)]
+    for index, header in ((local, "Local Address"), (local + 1, "Foreign Address")):
+        floor_width = floor(ipv4, index, _ADDRESS_WIDTH)
+        columns.append(
+            Column(header, _ADDRESS_WIDTH, shrink=True, floor=floor_width, squeeze=compact)
+        )
+    state_floor = floor(body, local + 2, _STATE_WIDTH)
+    columns.append(Column("State", _STATE_WIDTH, shrink=compact, floor=state_floor))
     if options.extend:
         columns += [Column("User"), Column("Inode", right=True)]
     if options.pid:
-        columns += [Column("PID")]
+        pid_floor = floor(single, len(columns), _ADDRESS_WIDTH)
+        columns.append(Column("PID", shrink=compact, floor=pid_floor))
     if options.program:
-        columns += [Column("Program")]
+        columns.append(Column("Program", PROGRAM_MINIMUM, cut=not options.wide))
     if options.info:
-        columns += [Column("Info")]
+        columns.append(Column("Info"))
+    return columns
+
+
+def _inet_table(rows: Sequence[Connection], options: Options) -> str:
+    rows = sorted(rows, key=_row_key)
     body = []
-    for row in sorted(rows, key=_row_key):
+    for row in rows:
         cells = [_protocol_text(row)]
         if options.extend:
             cells += [optional_text(row.recv_queue, "-"), optional_text(row.send_queue, "-")]
@@ -223,7 +268,7 @@ def _inet_table(rows: Sequence[Connection], options: Options) -> str:
         if options.info:
             cells.append(_info_text(row))
         body.append(cells)
-    return section("Active Connections", layout(columns, body))
+    return section("Active Connections", layout(_inet_columns(rows, body, options), body))
 
 
 def _unix_table(rows: Sequence[Connection], options: Options) -> str:

@@ -1,7 +1,9 @@
 """Protocol statistics as ``netstat -s`` prints them: one block per counter group, titled
-as Windows titles its sections, with the group's name after the title and every counter
+as Windows titles its sections, with the group's name after the title and each counter
 under the library's name (``RetransSegs``), so ``netstatlib -s | grep`` works anywhere.
-``-p`` and the Linux habits keep some groups (:func:`selected_statistics`).
+Counters that are zero are left out, as ``nstat`` leaves them out (a kernel has hundreds,
+most of them zero); ``-z`` shows them too. ``-p`` and the Linux habits keep some groups
+(:func:`selected_statistics`).
 """
 
 from __future__ import annotations
@@ -53,9 +55,12 @@ def selected_statistics(rows: Sequence[ProtocolStats], options: Options) -> list
     return [row for row in rows if wanted is None or row.group in wanted]
 
 
-def statistics_text(rows: Sequence[ProtocolStats], all_groups: Sequence[str]) -> str:
-    """One titled block per group of ``rows``, ``name = value`` per counter.
-    ``all_groups`` are every group the source gave (``-p`` may have kept fewer)."""
+def statistics_text(
+    rows: Sequence[ProtocolStats], all_groups: Sequence[str], *, zeros: bool = False
+) -> str:
+    """One titled block per group of ``rows``, ``name = value`` per counter that is not
+    zero (every counter with ``zeros``). ``all_groups`` are every group the source gave
+    (``-p`` may have kept fewer)."""
     # Linux's Tcp group counts both families; Windows gives Tcp (IPv4) and Tcp6.
     both = "Tcp6" not in all_groups
     parts = []
@@ -63,11 +68,15 @@ def statistics_text(rows: Sequence[ProtocolStats], all_groups: Sequence[str]) ->
         title = _GROUP_TITLES.get(row.group, f"{row.group} Statistics")
         if row.group == "Tcp" and both:
             title = "TCP Statistics for IPv4 and IPv6"
-        names = [safe_text(name) for name in row.counters]
-        width = max((display_width(name) for name in names), default=0)
+        shown = [(safe_text(name), value) for name, value in row.counters.items() if zeros or value]
+        width = max((display_width(name) for name, _ in shown), default=0)
         lines = [
-            f"  {name}{' ' * (width - display_width(name))} = {value}"
-            for name, value in zip(names, row.counters.values(), strict=True)
+            f"  {name}{' ' * (width - display_width(name))} = {value}" for name, value in shown
         ]
+        hidden = len(row.counters)
+        if not lines and hidden:
+            # Say so, rather than print a title over nothing.
+            lines = [f"  all {hidden} counters are 0: -z shows them" if hidden > 1 else
+                     "  its one counter is 0: -z shows it"]  # fmt: skip
         parts.append(section(f"{title} ({safe_text(row.group)})", "\n".join(lines)))
     return "\n".join(parts)

@@ -41,6 +41,8 @@ from ._predicates import (
     Or,
     Predicate,
     Within,
+    endpoint_address,
+    endpoint_port,
     field_kind,
 )
 
@@ -149,8 +151,13 @@ def _kernel_endpoint(row: Connection, side: Side) -> tuple[netaddr.IPAddress | N
     endpoint = row.local if side == "local" else row.remote
     if endpoint is not None:
         return endpoint.address, endpoint.port
-    family = row.family
-    return (_UNSPECIFIED.get(family) if family is not None else None), 0
+    # No kernel row lacks an endpoint but a peerless one. A row printed with names
+    # (Windows netstat without -n) is read as the predicates read it, so that the
+    # conditions still hold for every row a filter keeps.
+    address, port = endpoint_address(row, side), endpoint_port(row, side)
+    if address is None and row.family is not None:
+        address = _UNSPECIFIED.get(row.family)
+    return address, 0 if port is None else port
 
 
 @attrs.frozen
@@ -159,8 +166,12 @@ class PortCondition:
     ``<=``, ``>``, ``>=``): ss's ``sport``/``dport`` conditions."""
 
     side: Side
+    """``"local"`` (ss's ``sport``) or ``"remote"`` (``dport``)."""
     op: str
+    """The comparison: ``==``, ``!=``, ``<``, ``<=``, ``>`` or ``>=``."""
     port: int
+    """The port compared with, 0 to 65535. A socket without a peer has the remote port
+    0, as the kernel sees it."""
 
     def matches(self, row: Connection) -> bool:
         """Whether the condition holds for the socket as the kernel sees it."""
@@ -177,7 +188,10 @@ class PrefixCondition:
     IPv4 network also holds IPv4-mapped IPv6 addresses; an IPv6 one no IPv4 address."""
 
     side: Side
+    """``"local"`` (ss's ``src``) or ``"remote"`` (``dst``)."""
     network: netaddr.IPNetwork
+    """The prefix the address must lie in. A socket without a peer has the remote
+    address ``0.0.0.0`` (or ``::``), as the kernel sees it."""
 
     def matches(self, row: Connection) -> bool:
         """Whether the condition holds for the socket as the kernel sees it."""
@@ -202,8 +216,10 @@ class AllOf:
     """Every part holds (none: always)."""
 
     parts: tuple[Condition, ...]
+    """The conditions joined by and."""
 
     def matches(self, row: Connection) -> bool:
+        """Whether every part holds for the socket (true for no part)."""
         return all(part.matches(row) for part in self.parts)
 
     def __str__(self) -> str:
@@ -215,8 +231,10 @@ class AnyOf:
     """At least one part holds (none: never)."""
 
     parts: tuple[Condition, ...]
+    """The conditions joined by or."""
 
     def matches(self, row: Connection) -> bool:
+        """Whether at least one part holds for the socket (false for no part)."""
         return any(part.matches(row) for part in self.parts)
 
     def __str__(self) -> str:
@@ -228,8 +246,10 @@ class Negated:
     """The part does not hold."""
 
     part: Condition
+    """The condition negated."""
 
     def matches(self, row: Connection) -> bool:
+        """Whether the part does not hold for the socket."""
         return not self.part.matches(row)
 
     def __str__(self) -> str:

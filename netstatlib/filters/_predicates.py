@@ -56,6 +56,8 @@ __all__ = [
     "Predicate",
     "Within",
     "check_applies",
+    "endpoint_address",
+    "endpoint_port",
     "field_kind",
     "install_ss_printer",
 ]
@@ -65,10 +67,38 @@ Test = Callable[[Any], bool]
 # -- fields --------------------------------------------------------------------------
 
 
+def endpoint_port(record: Connection, side: str) -> int | None:
+    """The ``side`` (``"local"`` or ``"remote"``) port of a socket record: its
+    endpoint's, or the port known from the name it was printed with (``host:https`` is
+    443, :class:`~netstatlib.NamedEndpoint`); ``None`` when neither says."""
+    endpoint = record.local if side == "local" else record.remote
+    if endpoint is not None:
+        return endpoint.port
+    name = record.local_name if side == "local" else record.remote_name
+    return None if name is None else name.port
+
+
+def endpoint_address(record: Connection, side: str) -> netaddr.IPAddress | None:
+    """The ``side`` address of a socket record: its endpoint's, or the address a name
+    was printed with as a number (``10.0.0.5:unknown-service``); ``None`` otherwise."""
+    endpoint = record.local if side == "local" else record.remote
+    if endpoint is not None:
+        return endpoint.address
+    name = record.local_name if side == "local" else record.remote_name
+    return None if name is None else name.address
+
+
 def _endpoint_part(side: str, part: str) -> Callable[[Any], Any]:
+    # A record printed with names (Windows netstat without -n) may have no endpoint but
+    # a name that still says the port (host:https) or the address (10.0.0.5:svc): the
+    # predicates read those too, so `F.remote_port == 443` finds what netstat showed.
+    read = endpoint_port if part == "port" else endpoint_address
+
     def get(record: Any) -> Any:
         endpoint = getattr(record, side)
-        return None if endpoint is None else getattr(endpoint, part)
+        if endpoint is not None:  # the common case, kept fast
+            return getattr(endpoint, part)
+        return read(record, side)
 
     get.__name__ = f"{side}_{part}"
     return get
@@ -769,13 +799,25 @@ class Not(Predicate):
 
 
 class Field:
-    """A record field, to build predicates from: ``F.remote_port == 443``."""
+    """A record field, to build predicates from: ``F.remote_port == 443``.
+
+    ``F.<name>`` makes one (an unknown name raises :class:`~netstatlib.FilterError`).
+    Comparing it with a value gives a :class:`Predicate`: ``==`` and ``!=`` for every
+    field, ``<``, ``<=``, ``>`` and ``>=`` for ports, numbers and addresses. The value
+    is checked and converted to the field's type first (``"LISTENING"`` to
+    ``TcpState.LISTEN``, ``"10.0.0.1"`` to an address, ``"https"`` to port 443), so a
+    value the field cannot take raises :class:`~netstatlib.FilterError` at once.
+    ``== None`` and ``!= None`` ask whether the value is missing; for a missing value
+    every other comparison is false, except ``!=``, which is true. ``F.pid == 812``
+    asks whether process 812 is among the socket's ``pids``.
+    """
 
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
         _spec(name)
         self.name = name
+        """The field's name, as ``F.<name>`` spells it (``"remote_port"``)."""
 
     def __repr__(self) -> str:
         return f"F.{self.name}"
@@ -843,6 +885,7 @@ class Field:
 
     @property
     def is_loopback(self) -> Predicate:
+        """A loopback address (``127.0.0.0/8``, ``::1``)."""
         return AddressIs(self.name, "loopback")
 
     @property
@@ -856,13 +899,16 @@ class Field:
         return AddressIs(self.name, "global")
 
     is_public = is_global
+    """The same as :attr:`is_global`."""
 
     @property
     def is_link_local(self) -> Predicate:
+        """A link-local address (``169.254.0.0/16``, ``fe80::/10``)."""
         return AddressIs(self.name, "link_local")
 
     @property
     def is_multicast(self) -> Predicate:
+        """A multicast address (``224.0.0.0/4``, ``ff00::/8``)."""
         return AddressIs(self.name, "multicast")
 
     @property
@@ -872,6 +918,9 @@ class Field:
 
     @property
     def is_ipv4_mapped(self) -> Predicate:
+        """An IPv4-mapped IPv6 address (``::ffff:a.b.c.d``: an IPv4 peer of a dual-stack
+        socket). The other address classes look through the mapping
+        (``::ffff:127.0.0.1`` is loopback); this one sees it."""
         return AddressIs(self.name, "ipv4_mapped")
 
 
@@ -893,6 +942,19 @@ class _Fields:
 
 
 F = _Fields()
+"""The fields of records, to build filters from: ``F.<name>`` is a :class:`Field`.
+
+``F.state == "LISTEN"``, ``F.local_port.isin([80, 443])``,
+``F.remote_address.within("10.0.0.0/8")``, ``F.process.glob("ssh*")``; combine the
+predicates with ``&``, ``|`` and ``~``. ``dir(F)`` lists every field name. Socket fields
+(``protocol``, ``family``, ``state``, ``local_address``, ``local_port``,
+``remote_address``, ``remote_port``, ``pid``, ``process``, ``uid``, ``inode``, the
+queues, ``path``), route fields (``destination``, ``gateway``, ``interface``,
+``metric``, ``flags``, ``is_default``), interface fields (``name``, ``mtu``, ``is_up``,
+``speed_mbps`` and every counter) and ``group`` for protocol statistics; ``family`` and
+``mtu`` serve two kinds of record. An unknown name raises
+:class:`~netstatlib.FilterError`, listing the known ones.
+"""
 
 
 # -- use by the query layer and the planner ------------------------------------------

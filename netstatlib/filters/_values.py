@@ -13,24 +13,28 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Mapping
+from types import MappingProxyType
 
 __all__ = ["FAMILY_ALIASES", "c_number", "port_number"]
 
 # The spellings of an address family accepted wherever one is asked for: routes(family=),
 # F.family == ..., the query layer.
-FAMILY_ALIASES: dict[object, socket.AddressFamily] = {
-    socket.AF_INET: socket.AF_INET,
-    socket.AF_INET6: socket.AF_INET6,
-    socket.AF_UNIX: socket.AF_UNIX,
-    4: socket.AF_INET,
-    6: socket.AF_INET6,
-    "inet": socket.AF_INET,
-    "inet4": socket.AF_INET,
-    "ipv4": socket.AF_INET,
-    "inet6": socket.AF_INET6,
-    "ipv6": socket.AF_INET6,
-    "unix": socket.AF_UNIX,
-}
+FAMILY_ALIASES: Mapping[object, socket.AddressFamily] = MappingProxyType(
+    {
+        socket.AF_INET: socket.AF_INET,
+        socket.AF_INET6: socket.AF_INET6,
+        socket.AF_UNIX: socket.AF_UNIX,
+        4: socket.AF_INET,
+        6: socket.AF_INET6,
+        "inet": socket.AF_INET,
+        "inet4": socket.AF_INET,
+        "ipv4": socket.AF_INET,
+        "inet6": socket.AF_INET6,
+        "ipv6": socket.AF_INET6,
+        "unix": socket.AF_UNIX,
+    }
+)
 
 _PORT_MAX = 0xFFFF
 _C_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")

@@ -68,6 +68,11 @@ ELEVATION_MESSAGES: tuple[str, ...] = (
     "요청한 작업을 수행하려면 권한 상승이 필요합니다",
     "Żądana operacja wymaga podniesienia uprawnień",
 )
+"""The message ``netstat -b`` prints alone, in place of its table, when it is not run as
+administrator (``ERROR_ELEVATION_REQUIRED``, 740), in every language it is known in.
+:func:`is_elevation_refusal` compares a text with them case-insensitively, without the
+final period; :func:`parse_connections` raises :class:`~netstatlib.AccessDeniedError`
+for such a text."""
 _ELEVATION = frozenset(message.casefold() for message in ELEVATION_MESSAGES)
 
 _IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", re.ASCII)

@@ -83,20 +83,18 @@ _U32_MAX = 0xFFFFFFFF
 
 @attrs.frozen(kw_only=True)
 class WindowsInterface:
-    """One entry of the Interface List of ``route print``.
-
-    ``index`` is the interface index (what the IPv6 table's ``If`` column and
-    ``route add ... IF n`` refer to): decimal since Vista, hex (``0x2``) in XP and 2000.
-    ``mac`` is the physical address: a 48-bit EUI for Ethernet and Wi-Fi, a 64-bit one
-    for the 8-byte addresses of ISATAP, 6to4 and Teredo tunnels
-    (``00 00 00 00 00 00 00 e0``); ``None`` when the entry has none (loopback, VPN
-    tunnels: the dots run on up to the description) or one of another length, which no
-    EUI can hold. ``description`` is the adapter's description as printed.
-    """
+    """One entry of the Interface List of ``route print``."""
 
     index: int
+    """The interface index (what the IPv6 table's ``If`` column and ``route add ... IF
+    n`` refer to); printed in decimal since Vista, in hex (``0x2``) by XP and 2000."""
     mac: netaddr.EUI | None
+    """The physical address: a 48-bit EUI for Ethernet and Wi-Fi, a 64-bit one for the
+    8-byte addresses of ISATAP, 6to4 and Teredo tunnels (``00 00 00 00 00 00 00 e0``);
+    ``None`` when the entry has none (loopback, VPN tunnels: the dots run on up to the
+    description) or one of another length, which no EUI can hold."""
     description: str
+    """The adapter's description, as printed (``Intel(R) Ethernet Connection I219-V``)."""
 
 
 # " 12...00 1c 42 da 01 6a ......Example Adapter", "  1.....Software Loopback Interface 1",
@@ -153,7 +151,7 @@ def parse_interface_list(
 
     ``data`` is the whole output or any part of it; lines that are not entries are
     ignored, and output without an interface list gives ``[]``. Bytes are decoded as
-    :func:`~netstatlib.parsers._wintext.decode` does (``encoding`` overrides the guess).
+    :func:`~netstatlib.parsers.windows.decode` does (``encoding`` overrides the guess).
     """
     text = decode(data, encoding, source=source)
     found = []

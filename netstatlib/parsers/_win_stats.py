@@ -446,7 +446,7 @@ def parse_interface_stats(
     multicast, collision, carrier) and ``mtu``, ``is_up``, ``speed_mbps`` are ``None``.
 
     Statistics sections after the block (``netstat -e -s``) are ignored. ``encoding`` is
-    for ``bytes`` (see :func:`netstatlib.parsers._wintext.decode`); ``source`` names the
+    for ``bytes`` (see :func:`~netstatlib.parsers.windows.decode`); ``source`` names the
     text in errors.
     """
     text = decode(data, encoding, source=source)

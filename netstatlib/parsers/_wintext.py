@@ -32,6 +32,12 @@ OEM_CODE_PAGES: tuple[str, ...] = (
     "cp932",
     "cp949",
 )
+"""The OEM code pages a Windows console writes in, most common first: ``cp437`` (United
+States), ``cp850`` (Western Europe), ``cp852`` (Central Europe), ``cp866`` (Cyrillic),
+``cp857`` (Turkish), ``gbk`` (936, Simplified Chinese), ``big5`` (950, Traditional
+Chinese), ``cp932`` (Japanese), ``cp949`` (Korean). Bytes that are neither UTF-16 nor
+UTF-8 and come without an ``encoding=`` are decoded in the one of these under which
+they read most like words."""
 
 
 def _looks_utf16(data: bytes) -> str | None:

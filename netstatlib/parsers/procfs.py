@@ -51,6 +51,11 @@ __all__ = [
 ]
 
 ByteOrder = Literal["little", "big"]
+"""The byte order of the machine a ``/proc`` file came from: ``"little"`` (x86, most
+ARM) or ``"big"`` (s390x, big-endian POWER and MIPS). ``/proc/net/route`` prints an
+IPv4 address as the machine's 32-bit number in hex, and ``/proc/net/tcp`` each 32-bit
+word of an address, so the same text means different addresses on the two. The parsers
+take it as an argument (``"little"`` by default), never from the machine they run on."""
 
 _AF_INET = socket.AddressFamily.AF_INET
 _AF_INET6 = socket.AddressFamily.AF_INET6

@@ -56,7 +56,10 @@ __all__ = [
 
 # include/uapi/linux/netlink.h
 NLMSG_ERROR = 2
+"""The netlink message type of an error answer (``include/uapi/linux/netlink.h``): a
+negative errno, then the request it answers."""
 NLMSG_DONE = 3
+"""The netlink message type that ends a dump (``include/uapi/linux/netlink.h``)."""
 NLM_F_DUMP_INTR = 0x10
 """Set on a message of a dump that the kernel's tables changed under (it resumed after a
 change): rows may be missing or repeated."""
@@ -329,15 +332,30 @@ class DiagDump:
         if byteorder not in _STRUCTS:
             raise UsageError(f"byteorder must be 'little' or 'big', not {byteorder!r}")
         self.kind = kind
+        """``"inet"`` (answers to ``inet_diag`` requests) or ``"unix"`` (``unix_diag``)."""
         self.protocol = protocol
+        """The protocol of the sockets listed: TCP, UDP, UDP-Lite or raw for an inet
+        dump, UNIX for a unix dump."""
         self.details = details
+        """Whether records get :attr:`~netstatlib.Connection.details` from the
+        attributes the request asked for."""
         self.byteorder: ByteOrder = byteorder
+        """The byte order of the machine that answered (``"little"`` or ``"big"``)."""
         self.source = source
+        """How error messages name the dump (``"<sock_diag>"`` unless given)."""
         self.rows: list[Connection] = []
+        """The records built so far, in the order the kernel sent them."""
         self.done = False
+        """Whether ``NLMSG_DONE`` (or an error) ended the dump; feeding more after it
+        raises :class:`~netstatlib.ParseError`."""
         self.error: int | None = None
+        """The errno of an ``NLMSG_ERROR`` answer, positive (``errno.EINVAL``);
+        ``None`` when none arrived."""
         self.interrupted = False
+        """Whether any message carried ``NLM_F_DUMP_INTR``: the kernel's tables changed
+        during the dump, so rows may be missing or repeated."""
         self.messages = 0
+        """How many socket messages were received: one per record in :attr:`rows`."""
         self._structs = _STRUCTS[byteorder]
         # Per-dump caches: a large table repeats addresses, endpoints and states.
         self._endpoints: dict[int, dict[tuple[bytes, bytes], Endpoint]] = {4: {}, 6: {}}

@@ -52,12 +52,12 @@ SYN_RECV_SOURCE, SYN_RECV_PORT = "10.9.9.50", 40000
 def require_root() -> None:
     """Skip unless root with iproute2 on Linux."""
     if not sys.platform.startswith("linux"):
-        skip_live("live tests need Linux network namespaces")
+        skip_live("The live tests need Linux, for its network namespaces.")
     if os.geteuid() != 0:
-        skip_live("live tests need root to create network namespaces")
+        skip_live("The live tests need root, to create network namespaces.")
     for tool in ("ip", "ss", "nstat"):
         if shutil.which(tool) is None:
-            skip_live(f"live tests need {tool} (iproute2)")
+            skip_live(f"The live tests need {tool} (iproute2), which this machine lacks.")
 
 
 def run(args: Sequence[str], *, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess:
@@ -105,7 +105,8 @@ def namespace(tag: str) -> Iterator[Namespace]:
     name = f"nsllive-{tag}-{os.getpid()}"
     result = run(["ip", "netns", "add", name], check=False)
     if result.returncode != 0:
-        skip_live(f"cannot create a network namespace: {result.stderr.strip()}")
+        error = " ".join(result.stderr.split())
+        skip_live(f"This machine cannot create a network namespace ({error}).")
     try:
         ns = Namespace(name)
         ns.ip("link", "set", "lo", "up")

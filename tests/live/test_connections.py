@@ -211,7 +211,7 @@ def test_zoo_socket(
     backend: LinuxProcfs, ours: netstatlib.Table[Connection], zoo: netns.Zoo, name: str
 ) -> None:
     if name not in zoo.sockets:
-        pytest.skip(f"{name}: not supported by this kernel")
+        pytest.skip(f"This kernel cannot make the zoo's {name} socket, so the zoo left it out.")
     spec = zoo.sockets[name]
     row = _zoo_row(ours, spec)
     state = None if spec["state"] is None else TcpState[spec["state"]]

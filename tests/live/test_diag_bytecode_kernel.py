@@ -159,7 +159,7 @@ def test_the_kernel_keeps_what_ss_keeps(
     ns: netns.Namespace, ss_keeps: dict[str, Counter[tuple[str, int, str, int]]], eq_ops: bool
 ) -> None:
     if eq_ops and not kernel_has_eq_ops(ns.exec("uname", "-r").stdout.strip()):
-        pytest.skip("this kernel's inet_diag has no S_EQ/D_EQ (before Linux 4.16)")
+        pytest.skip("This kernel's inet_diag has no S_EQ/D_EQ tests (they came in Linux 4.16).")
     programs = []
     for text in FILTERS:
         condition = socket_conditions(compile_filter(text))
@@ -174,7 +174,9 @@ def test_the_kernel_keeps_what_ss_keeps(
 
 def test_the_largest_program_and_the_empty_choice(ns: netns.Namespace) -> None:
     if not kernel_has_eq_ops(ns.exec("uname", "-r").stdout.strip()):
-        pytest.skip("the largest program is made of S_EQ tests (Linux 4.16 and later)")
+        pytest.skip(
+            "The largest program is made of S_EQ tests, which this kernel lacks (before 4.16)."
+        )
     # Ports 1 to 5461 with S_EQ: exactly MAX_PROGRAM_SIZE bytes. The listeners and the
     # connections they accepted have their local port among them, the clients do not.
     alternatives = AnyOf(tuple(PortCondition("local", "==", port) for port in range(1, 5462)))

@@ -195,9 +195,11 @@ def lookalike() -> Iterator[netns.Namespace]:
     netns.require_root()
     names = set(os.listdir(HOST_SYSFS)) - {"lo"}
     if len(names) > 16:
-        pytest.skip(f"this host has {len(names)} network devices")
+        pytest.skip(
+            f"This host has {len(names)} network devices; the look-alike namespace copies 16 at most."
+        )
     if shutil.which("nsenter") is None:
-        skip_live("needs nsenter (util-linux)")
+        skip_live("This test needs nsenter (util-linux), which this machine lacks.")
     with netns.namespace("look") as ns, netns.namespace("lookp") as peer:
         for index, name in enumerate(sorted(names)):
             ns.ip(

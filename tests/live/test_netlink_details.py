@@ -538,7 +538,9 @@ def test_cgroup_id_is_the_inode_of_the_creators_cgroup(
 ) -> None:
     mount, path = _cgroup2_mount(), _cgroup2_path(helper.pid)
     if mount is None or path is None:
-        pytest.skip("cgroup v2 is not mounted here: cgroup ids name nothing to compare with")
+        pytest.skip(
+            "The cgroup v2 hierarchy is not mounted here: a cgroup id names nothing to compare."
+        )
     expected = os.stat(os.path.join(mount, path.lstrip("/"))).st_ino
     before, from_ss, _ = three_reads
     sockets = [

@@ -251,11 +251,11 @@ def nobody_python() -> Iterator[tuple[str, str]]:
     netstatlib and what it imports (this venv's own may sit in /root)."""
     netns.require_root()
     if shutil.which("setpriv") is None:
-        skip_live("the real refusal needs setpriv (util-linux)")
+        skip_live("The real refusal needs setpriv (util-linux), which this machine lacks.")
     candidates = [os.path.realpath(sys.executable), "/usr/bin/python3", "/usr/local/bin/python3"]
     runnable = [path for path in candidates if os.path.exists(path) and _nobody_can_run(path)]
     if not runnable:
-        skip_live(f"no Python interpreter that uid {NOBODY} can run among {candidates}")
+        skip_live(f"No Python interpreter that uid {NOBODY} can run is among {candidates}.")
     folder = tempfile.mkdtemp(prefix="nsl-nobody-")
     try:
         os.chmod(folder, 0o755)

@@ -121,8 +121,10 @@ def test_a_process_whose_namespace_cannot_be_read_is_walked(
     """Some sandboxes refuse even root ``stat()`` of ``/proc/1/ns/net`` (EACCES) while its
     fd folder can be listed: the walk cannot place it, so it walks it."""
     if _sources.network_namespace("/proc/1/ns/net") is not None:
-        pytest.skip("this machine lets us read /proc/1/ns/net")
+        pytest.skip(
+            "This machine lets root read /proc/1/ns/net: the refusal tested here does not happen."
+        )
     if not os.access("/proc/1/fd", os.R_OK):
-        pytest.skip("this machine does not let us read /proc/1/fd either")
+        pytest.skip("This machine refuses /proc/1/fd too: there is nothing to walk.")
     assert LinuxProcfs(pid=holder.pid).socket_owners() is not None
     assert 1 in walked
