@@ -41,7 +41,9 @@ class CounterKind(enum.Enum):
     """
 
     COUNTER = "counter"
+    """Only grows, but for a reset or a wrap: its rate is what to watch."""
     GAUGE = "gauge"
+    """A level or a setting: its value is what to watch."""
 
     def __str__(self) -> str:
         return self.value

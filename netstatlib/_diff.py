@@ -58,7 +58,9 @@ class Change(Generic[R]):
     """One record as it was (``before``) and as it is (``after``)."""
 
     before: R
+    """The record in the first snapshot."""
     after: R
+    """The record in the second snapshot."""
 
 
 # -- matching sockets --------------------------------------------------------------------
@@ -226,7 +228,9 @@ class SnapshotDiff:
     """
 
     before_taken_at: datetime.datetime
+    """When the first snapshot was taken (UTC)."""
     after_taken_at: datetime.datetime
+    """When the second snapshot was taken (UTC)."""
     compared: tuple[str, ...]
     """The tables both snapshots hold (``"connections"``, ``"routes"``,
     ``"interfaces"``), which were compared; for connections, only the socket tables both
@@ -248,12 +252,16 @@ class SnapshotDiff:
     A socket that gets its first owner (accepted) or loses its last (closed) is not an
     owner change."""
     routes_added: Table[Route]
+    """Routes that were not there before."""
     routes_removed: Table[Route]
+    """Routes that are not there any more (as they were)."""
     routes_changed: tuple[Change[Route], ...]
     """Routes to the same destination with the same metric (and source), that go
     another way: gateway, interface, flags, MTU, window or RTT changed."""
     interfaces_appeared: Table[InterfaceStats]
+    """Interfaces whose name was not there before."""
     interfaces_gone: Table[InterfaceStats]
+    """Interfaces whose name is not there any more (as they were)."""
     interfaces_up: Table[InterfaceStats]
     """Interfaces that were down and are up (as they are now)."""
     interfaces_down: Table[InterfaceStats]

@@ -95,13 +95,21 @@ class InterfaceRate:
     name: str | None
     """The interface name; ``None`` for a total over all interfaces (Windows)."""
     rx_bytes: float
+    """Bytes received per second."""
     rx_packets: float
+    """Packets received per second."""
     rx_errors: float
+    """Receive errors per second."""
     rx_dropped: float
+    """Received packets dropped per second."""
     tx_bytes: float
+    """Bytes sent per second."""
     tx_packets: float
+    """Packets sent per second."""
     tx_errors: float
+    """Send errors per second."""
     tx_dropped: float
+    """Packets dropped on sending per second."""
     reset: tuple[str, ...] = ()
     """The counters that went down (reset, or wrapped around), by field name: their rate
     counts from the reset or the wrap."""
@@ -151,7 +159,10 @@ class ProcessRate:
     """
 
     pids: tuple[int, ...] | None
+    """The processes holding the connections, sorted; ``()`` for none that could be
+    inspected, ``None`` when owners were not looked up."""
     process: str | None
+    """The name of the first of :attr:`pids`."""
     tx_bytes: float
     """Bytes sent and acknowledged by the peers, per second."""
     rx_bytes: float
@@ -173,7 +184,9 @@ class Rates:
     interval: float
     """Seconds between the two snapshots."""
     before_taken_at: datetime.datetime
+    """When the first snapshot was taken (UTC)."""
     after_taken_at: datetime.datetime
+    """When the second snapshot was taken (UTC)."""
     interfaces: Table[InterfaceRate] | None
     """Per interface in both snapshots, by name."""
     protocols: Table[ProtocolRate] | None

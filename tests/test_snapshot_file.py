@@ -417,7 +417,7 @@ def test_a_missing_file_is_source_not_found(tmp_path: Path) -> None:
 def test_an_unreadable_file_is_access_denied_for_a_user(tmp_path: Path) -> None:
     """Read as the unprivileged user 65534: root reads every file."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        skip_live("needs root and setpriv (util-linux) to read as another user")
+        skip_live("Reading as another user needs root and setpriv (util-linux).")
     secret = tmp_path / "baseline.json"
     shot(interfaces=[]).save(secret)  # mode 0600, root's
     tmp_path.chmod(0o755)

@@ -488,7 +488,7 @@ def test_protocol_deltas_are_those_of_nstat_at_the_same_moments(tmp_path: Path) 
     nothing else happens in the namespace in between. nstat treats every counter as one
     but the seven it knows are not; those are gauges here too."""
     if shutil.which("nstat") is None:
-        netns.skip_live("needs nstat (iproute2)")
+        netns.skip_live("The nstat comparison needs nstat (iproute2).")
     environment = {**os.environ, "NSTAT_HISTORY": str(tmp_path / "history")}
     with netns.namespace("monnstat") as ns, actor(ns) as a:
         backend = LinuxProcfs(pid=a.pid)
@@ -570,7 +570,7 @@ def test_a_snapshot_by_a_user_says_which_owners_it_could_not_read() -> None:
     listener and it holds one itself: root's shows no owner (its /proc/<pid>/fd is
     closed to others), and the snapshot says it is incomplete and why."""
     if shutil.which("setpriv") is None:
-        netns.skip_live("needs setpriv (util-linux)")
+        netns.skip_live("Taking a snapshot as another user needs setpriv (util-linux).")
     with netns.namespace("monuser") as ns, actor(ns) as a, readable_copy() as copy:
         roots = a.ask("listen mine 127.0.0.1 0")["port"]
         user_actor = ns.exec_args(*NOBODY, sys.executable, "-c", ACTOR)
