@@ -21,6 +21,7 @@ import types as _types
 import typing as _typing
 
 from . import audits, backends, filters, parsers
+from ._counters import INTERFACE_FIELD_KINDS, PROTOCOL_GAUGES, CounterKind, counter_kind
 from ._errors import (
     AccessDeniedError,
     CommandError,
@@ -32,6 +33,7 @@ from ._errors import (
     UnsupportedError,
     UsageError,
 )
+from ._identity import connection_identity
 from ._model import (
     Connection,
     Counters,
@@ -69,31 +71,54 @@ if _typing.TYPE_CHECKING:
         read_manifest,
         windows_capture_runner,
     )
+    from ._diff import Change, SnapshotDiff, diff
+    from ._rates import (
+        ConnectionRate,
+        InterfaceRate,
+        PerSecond,
+        ProcessRate,
+        ProtocolRate,
+        Rates,
+        rates,
+    )
     from ._resolve import NameCache, resolve_names
+    from ._snapshot import Snapshot, load_snapshot, snapshot
 
 __all__ = [
+    "INTERFACE_FIELD_KINDS",
     "KINDS",
+    "PROTOCOL_GAUGES",
     "AccessDeniedError",
     "CaptureManifest",
+    "Change",
     "CommandError",
     "CommandTimeoutError",
     "Connection",
+    "ConnectionRate",
+    "CounterKind",
     "Counters",
     "Endpoint",
     "F",
     "Field",
     "FilterError",
     "GroupCounts",
+    "InterfaceRate",
     "InterfaceStats",
     "NameCache",
     "NamedEndpoint",
     "NetstatError",
     "ParseError",
+    "PerSecond",
     "Predicate",
+    "ProcessRate",
     "Protocol",
+    "ProtocolRate",
     "ProtocolStats",
+    "Rates",
     "Route",
     "RouteFlags",
+    "Snapshot",
+    "SnapshotDiff",
     "SocketDetails",
     "SocketMemory",
     "SocketTimer",
@@ -109,21 +134,28 @@ __all__ = [
     "capture_linux",
     "capture_windows",
     "compile_filter",
+    "connection_identity",
     "connections",
+    "counter_kind",
+    "diff",
     "filters",
     "interface_stats",
     "listening",
+    "load_snapshot",
     "open_capture",
     "parsers",
     "protocol_stats",
+    "rates",
     "read_manifest",
     "resolve_names",
     "routes",
+    "snapshot",
     "windows_capture_runner",
 ]
 
-# Captures and name resolution load on first use: a program that only queries does not
-# pay for their imports (threading, queue, ..., and the capture writer).
+# Captures, name resolution and monitoring load on first use: a program that only
+# queries does not pay for their imports (threading, queue, ..., the capture writer, the
+# snapshot format).
 _LAZY = {
     "CaptureManifest": "_capture",
     "capture_linux": "_capture",
@@ -133,6 +165,19 @@ _LAZY = {
     "windows_capture_runner": "_capture",
     "NameCache": "_resolve",
     "resolve_names": "_resolve",
+    "Snapshot": "_snapshot",
+    "load_snapshot": "_snapshot",
+    "snapshot": "_snapshot",
+    "Change": "_diff",
+    "SnapshotDiff": "_diff",
+    "diff": "_diff",
+    "ConnectionRate": "_rates",
+    "InterfaceRate": "_rates",
+    "PerSecond": "_rates",
+    "ProcessRate": "_rates",
+    "ProtocolRate": "_rates",
+    "Rates": "_rates",
+    "rates": "_rates",
 }
 
 
@@ -143,6 +188,12 @@ def __getattr__(name: str) -> object:
     module: _types.ModuleType
     if where == "_resolve":
         from . import _resolve as module
+    elif where == "_snapshot":
+        from . import _snapshot as module
+    elif where == "_diff":
+        from . import _diff as module
+    elif where == "_rates":
+        from . import _rates as module
     else:
         from . import _capture as module
     value: object = getattr(module, name)

@@ -196,17 +196,18 @@ def manifest_json(manifest: CaptureManifest) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode()
 
 
-def _document(data: bytes, *, source: str, what: str) -> dict[str, Any]:
+def _document(data: bytes, *, source: str, what: str, unique_keys: bool = False) -> dict[str, Any]:
     """The JSON object in ``data``; a :class:`~netstatlib.ParseError` naming ``source`` for
     anything else: not JSON, not an object, over :data:`MAX_JSON_SIZE`, or nested deeper
-    than Python's parser recurses (``[[[[...``)."""
+    than Python's parser recurses (``[[[[...``). With ``unique_keys``, an object that
+    names a key twice is refused too (``json`` would keep the last one silently)."""
     if len(data) > MAX_JSON_SIZE:
         raise ParseError(
             f"is {len(data)} bytes, over the {MAX_JSON_SIZE >> 20} MiB a {what} may have",
             source=source,
         )
     try:
-        document = json.loads(data)
+        document = json.loads(data, object_pairs_hook=_unique if unique_keys else None)
     except RecursionError:
         raise ParseError(f"not a valid {what}: nested too deeply", source=source) from None
     except ValueError as exc:  # not JSON, not UTF-8, a number of too many digits
@@ -214,6 +215,18 @@ def _document(data: bytes, *, source: str, what: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ParseError(f"not a valid {what}: not a JSON object", source=source)
     return document
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members as a dict; a key named twice is a ``ValueError``."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {_shown(key)} is given twice in one object")
+            seen.add(key)
+    return found
 
 
 def _shown(value: object) -> str:

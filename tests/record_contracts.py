@@ -29,6 +29,8 @@ from netstatlib import (
 )
 
 NAMESPACE = {
+    "Connection": Connection,
+    "PerSecond": netstatlib.PerSecond,
     "Endpoint": Endpoint,
     "NamedEndpoint": NamedEndpoint,
     "Protocol": Protocol,
@@ -61,7 +63,11 @@ def check_record(record: object) -> None:
         allowed = _allowed(hints[field.name])
         assert isinstance(value, allowed), (type(record).__name__, field.name, value, allowed)
         if isinstance(value, tuple):
-            (item_type,) = {t for t in typing.get_args(hints[field.name]) if t is not type(None)}
+            hint = hints[field.name]
+            union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+            (item_type,) = (
+                {t for t in typing.get_args(hint) if t is not type(None)} if union else {hint}
+            )
             (item,) = typing.get_args(item_type)[:1]
             assert all(isinstance(element, item) for element in value), (field.name, value)
         if isinstance(value, Endpoint | SocketDetails | SocketMemory | SocketTimer | TcpInfo):

@@ -21,9 +21,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "model and errors",
         (
+            "netstatlib._counters",
             "netstatlib._errors",
             "netstatlib._escape",
             "netstatlib._gc",
+            "netstatlib._identity",
             "netstatlib._interrupt",
             "netstatlib._model",
             "netstatlib._tables",
@@ -36,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "netstatlib.parsers",
             "netstatlib._sources",
             "netstatlib._capture_format",
+            "netstatlib._record_json",
             "netstatlib._text",
             "netstatlib._frame",
         ),
@@ -46,6 +49,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "query functions",
         ("netstatlib._query", "netstatlib._capture", "netstatlib._resolve", "netstatlib.audits"),
     ),
+    ("monitoring", ("netstatlib._snapshot", "netstatlib._diff", "netstatlib._rates")),
     ("command line", ("netstatlib.cli", "netstatlib.__main__")),
     ("public face", ("netstatlib",)),
 ]
@@ -165,6 +169,14 @@ def test_the_text_engine_needs_only_the_data_model() -> None:
     allowed = {"netstatlib._model", "netstatlib._errors", "netstatlib._escape"}
     assert set(GRAPH["netstatlib._text"]) <= allowed
     assert "netstatlib._text" in GRAPH["netstatlib._table"]
+
+
+def test_the_typing_of_counters_imports_nothing_and_monitoring_asks_the_query_layer() -> None:
+    assert GRAPH["netstatlib._counters"] == []  # shared with exporters, as it is
+    assert GRAPH["netstatlib._identity"] == ["netstatlib._model"]
+    for module in ("netstatlib._snapshot", "netstatlib._diff", "netstatlib._rates"):
+        assert not [t for t in GRAPH[module] if t.startswith("netstatlib.parsers")], module
+    assert "netstatlib._query" in GRAPH["netstatlib._snapshot"]
 
 
 def test_the_capture_format_imports_no_backend() -> None:
