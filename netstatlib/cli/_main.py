@@ -108,6 +108,10 @@ def _run(
 ) -> int:
     if is_capture(words):
         return _capture(words)
+    if words[:1] == ["exporter"]:  # netstatlib exporter: its own grammar and help
+        from ._exporter import run_exporter
+
+        return run_exporter(words)
     try:
         options = parse_args(words)
     except CommandLineError as exc:

@@ -27,6 +27,7 @@ import attrs
 
 from .._counters import CounterKind, counter_kind
 from .._errors import NetstatError, UsageError
+from .._escape import safe_text
 from .._model import Connection, InterfaceStats, TcpState
 from .._query import connections, interface_stats, listening, protocol_stats
 from ..backends._base import Backend
@@ -43,6 +44,7 @@ __all__ = [
     "Listener",
     "SharedCollection",
     "collect",
+    "device_label",
 ]
 
 DEFAULT_PROTOCOL_FIELDS = (
@@ -126,7 +128,8 @@ class ExporterOptions:
 @attrs.frozen(kw_only=True)
 class Listener:
     """One listener series: its labels, and how many sockets carry them (1 but for
-    sockets sharing an address, port and process, such as ``SO_REUSEPORT`` groups)."""
+    sockets sharing an address, port and process, such as ``SO_REUSEPORT`` groups).
+    ``process`` is escaped as tables show names (``safe_text``): a label is UTF-8."""
 
     protocol: str
     address: str
@@ -186,7 +189,7 @@ def _count_sockets(
         counts[
             (
                 row.protocol.value,
-                family_names.get(int(row.family), str(int(row.family))),
+                family_names.get(int(row.family or 0), str(row.family)),
                 "NONE" if state is None else state.name,
             )
         ] += 1
@@ -216,13 +219,21 @@ def _listeners(
         address = str(row.local.address) if row.local.address is not None else ""
         if row.local.zone:
             address = f"{address}%{row.local.zone}"
-        counts[(row.protocol.value, address, row.local.port or 0, row.process or "")] += 1
+        # A process name need not be UTF-8 (nor printable): escaped, as tables show it.
+        name = safe_text(row.process) if row.process else ""
+        counts[(row.protocol.value, address, row.local.port or 0, name)] += 1
     keys = sorted(counts)
     kept = [
         Listener(protocol=p, address=a, port=port, process=name, sockets=counts[(p, a, port, name)])
         for p, a, port, name in keys[: options.max_listeners]
     ]
     return tuple(kept), len(keys) - len(kept)
+
+
+def device_label(stats: InterfaceStats) -> str:
+    """An interface's name as a label value: escaped as tables show it (``vx-\\xff``
+    for a name that is not UTF-8), ``""`` for a total that names no interface."""
+    return safe_text(stats.name) if stats.name else ""
 
 
 def collect(options: ExporterOptions | None = None) -> Collection:

@@ -27,6 +27,7 @@ from ._collect import (
     Collection,
     ExporterOptions,
     SharedCollection,
+    device_label,
 )
 
 __all__ = [
@@ -106,8 +107,7 @@ def metric_families(collection: Collection) -> Iterator[Metric]:
     yield half_open
     yield GaugeMetricFamily(
         "netstat_tcp_syn_recv_ports_omitted",
-        "Ports with half-open connections left out by the cap on their number "
-        "(--max-syn-ports).",
+        "Ports with half-open connections left out by the cap on their number (--max-syn-ports).",
         value=collection.syn_recv_ports_omitted,
     )
 
@@ -159,7 +159,7 @@ def _interface_families(collection: Collection) -> Iterator[Metric]:
             labels=["device"],
         )
         for stats in collection.interfaces:
-            family.add_metric([stats.name or ""], getattr(stats, field))
+            family.add_metric([device_label(stats)], getattr(stats, field))
         yield family
     up = GaugeMetricFamily(
         "netstat_interface_up", "1 if the interface is up, else 0.", labels=["device"]
@@ -169,9 +169,9 @@ def _interface_families(collection: Collection) -> Iterator[Metric]:
     )
     for stats in collection.interfaces:
         if stats.is_up is not None:
-            up.add_metric([stats.name or ""], 1 if stats.is_up else 0)
+            up.add_metric([device_label(stats)], 1 if stats.is_up else 0)
         if stats.mtu is not None:
-            mtu.add_metric([stats.name or ""], stats.mtu)
+            mtu.add_metric([device_label(stats)], stats.mtu)
     yield up
     yield mtu
 
