@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from .._counters import CounterKind, counter_kind
-from .._errors import NetstatError, UsageError
+from .._errors import NetstatError, UnsupportedError, UsageError
 from .._escape import safe_text
 from .._model import Connection, InterfaceStats, TcpState
 from .._query import connections, interface_stats, listening, protocol_stats
@@ -257,7 +257,15 @@ def collect(options: ExporterOptions | None = None) -> Collection:
     protocols: list[tuple[str, str, int, CounterKind]] = []
     try:
         details = _wants_tcp_info(options, backend)
-        rows = list(connections("inet", processes=False, details=details, backend=backend))
+        try:
+            rows = list(connections("inet", processes=False, details=details, backend=backend))
+        except UnsupportedError:
+            # A backend that has tcp_info on a live host but not here (a capture, or
+            # netlink refused): without tcp_info, unless the caller insisted on it.
+            if options.tcp_info or not details:
+                raise
+            details = False
+            rows = list(connections("inet", processes=False, backend=backend))
         counts, syn, syn_omitted, sums = _count_sockets(rows, options, details)
     except (NetstatError, OSError) as exc:
         errors["connections"] = str(exc)
