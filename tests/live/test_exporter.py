@@ -238,3 +238,82 @@ def test_promtool_finds_the_exposition_clean(lab: netns.Lab, served: str) -> Non
         [promtool, "check", "metrics"], input=bad, capture_output=True, text=True, timeout=30
     )
     assert result.returncode != 0
+
+
+# Inside the namespace: the OpenTelemetry SDK with an in-memory reader and, on the same
+# provider, OpenTelemetry's Prometheus exporter, served over HTTP and scraped once.
+OTEL_CODE = """
+import json, urllib.request
+from prometheus_client import CollectorRegistry, start_http_server
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from netstatlib.exporters.otel import register
+
+registry = CollectorRegistry(auto_describe=True)
+memory = InMemoryMetricReader()
+provider = MeterProvider(metric_readers=[memory, PrometheusMetricReader(registry=registry)])
+register(provider)
+points = {}
+for resource in memory.get_metrics_data().resource_metrics:
+    for scope in resource.scope_metrics:
+        for metric in scope.metrics:
+            points[metric.name] = [[dict(p.attributes), p.value] for p in metric.data.data_points]
+server, _ = start_http_server(0, addr="127.0.0.1", registry=registry)
+url = "http://127.0.0.1:%d/metrics" % server.server_port
+with urllib.request.urlopen(url, timeout=10) as answer:
+    text = answer.read().decode()
+server.shutdown()
+print(json.dumps({"points": points, "text": text}))
+"""
+
+
+def test_opentelemetry_instruments_match_ss_and_nstat(
+    lab: netns.Lab, zoo: netns.Zoo, tmp_path: Path
+) -> None:
+    pytest.importorskip("opentelemetry.sdk.metrics")
+    pytest.importorskip("opentelemetry.exporter.prometheus")
+    lab.ns.python(netns.TRAFFIC_CODE)
+    before = netns.nstat(lab.ns, tmp_path / "history")
+    found = lab.ns.python(OTEL_CODE)
+    points, text = found["points"], found["text"]
+    rows = netns.ss(lab.ns)
+    listening = {
+        version: sum(
+            1
+            for row in rows
+            if row.protocol.value == "tcp"
+            and row.state is not None
+            and row.state.name == "LISTEN"
+            and int(row.family) == family
+        )
+        for version, family in (("ipv4", 2), ("ipv6", 10))
+    }
+    stored = {
+        attributes["network.type"]: value
+        for attributes, value in points["system.network.connection.count"]
+        if attributes["network.transport"] == "tcp"
+        and attributes.get("network.connection.state") == "listen"
+    }
+    assert stored == {version: n for version, n in listening.items() if n}
+    port = zoo.sockets["syn_recv"]["local"][1]
+    assert points["netstat.tcp.syn_recv.sockets"] == [[{"network.local.port": port}, 1]]
+    assert points["netstat.protocol.udp.no_ports"] == [[{}, before["UdpNoPorts"]]]
+    assert points["netstat.protocol.tcp.curr_estab"][0][1] >= 0
+    links = {link["ifname"]: link for link in lab.ns.ip_json("link", "show")}
+    io = {
+        (a["network.interface.name"], a["network.io.direction"])
+        for a, _ in points["system.network.io"]
+    }
+    assert io == {(name, d) for name in links for d in ("receive", "transmit")}
+    # The same instruments through OpenTelemetry's Prometheus exporter, scraped.
+    scraped = {
+        line.split("{")[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("netstat_protocol_udp_no_ports_total{")
+    }
+    assert scraped == {"netstat_protocol_udp_no_ports_total": before["UdpNoPorts"]}
+    assert f'netstat_tcp_syn_recv_sockets{{network_local_port="{port}"' in text
+    assert "# TYPE netstat_protocol_tcp_curr_estab gauge" in text
+    assert "# TYPE system_network_io_bytes_total counter" in text
+    assert 'system_network_connection_count{network_connection_state="listen"' in text
