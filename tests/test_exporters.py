@@ -3,6 +3,9 @@ its metrics, shared collections, and the exporter command's configuration errors
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -245,3 +248,34 @@ def test_a_port_in_use_is_one_line_and_a_failing_status() -> None:
 def test_help() -> None:
     result = _exporter("--help")
     assert result.returncode == 0 and "--listen HOST:PORT" in result.stdout
+
+
+def test_the_alert_rules_fire_as_the_docs_say() -> None:
+    # promtool (Debian's prometheus package, which CI installs) evaluates the example
+    # rules on made-up series: each alert fires when, and only when, the test expects.
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool (the prometheus package) is not installed")
+    rules = Path(__file__).parent.parent / "examples" / "prometheus-alerts.yml"
+    result = subprocess.run(
+        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    tests = Path(__file__).parent / "fixtures" / "prometheus" / "alerts_test.yml"
+    result = subprocess.run(
+        [promtool, "test", "rules", str(tests)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_example_dashboard_asks_for_exported_metrics() -> None:
+    dashboard = json.loads(
+        (Path(__file__).parent.parent / "examples" / "grafana-dashboard.json").read_text()
+    )
+    exported = set(_metrics(ExporterOptions(backend=_backend(TCP))))
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert exprs
+    for expr in exprs:
+        names = set(re.findall(r"\bnetstat_[a-z0-9_]+", expr))
+        # A counter's samples are name_total; its family is the name without it.
+        assert {name.removesuffix("_total") for name in names} <= exported, expr
