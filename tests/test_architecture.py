@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("netstatlib._query", "netstatlib._capture", "netstatlib._resolve", "netstatlib.audits"),
     ),
     ("monitoring", ("netstatlib._snapshot", "netstatlib._diff", "netstatlib._rates")),
+    ("exporters", ("netstatlib.exporters",)),
     ("command line", ("netstatlib.cli", "netstatlib.__main__")),
     ("public face", ("netstatlib",)),
 ]

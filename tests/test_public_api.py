@@ -93,7 +93,7 @@ def test_all_is_exactly_the_documented_names() -> None:
 
 # Public modules of the package: importable by name, listed in __all__ where the package
 # itself imports them.
-SUBMODULES = {"audits", "backends", "cli", "filters", "parsers"}
+SUBMODULES = {"audits", "backends", "cli", "exporters", "filters", "parsers"}
 
 
 def public_names(module: types.ModuleType) -> set[str]:
@@ -120,7 +120,7 @@ def test_every_public_name_is_exported_and_nothing_leaks() -> None:
     assert {"capture_linux", "resolve_names", "NameCache"} <= set(dir(netstatlib))
 
 
-@pytest.mark.parametrize("name", ["backends", "filters", "parsers", "parsers.windows"])
+@pytest.mark.parametrize("name", ["backends", "exporters", "filters", "parsers", "parsers.windows"])
 def test_public_subpackages_export_exactly_their_names(name: str) -> None:
     module = importlib.import_module(f"netstatlib.{name}")
     shown = public_names(module)

@@ -12,8 +12,6 @@ Both read one :class:`~netstatlib.exporters.Collection` per scrape, gathered by
 nor OpenTelemetry: each submodule imports its own. See the "Monitoring a fleet" page.
 """
 
-from __future__ import annotations
-
 from ._collect import (
     DEFAULT_MAX_LISTENERS,
     DEFAULT_MAX_SYN_PORTS,

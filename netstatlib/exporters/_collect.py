@@ -22,6 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 import attrs
 
@@ -68,15 +69,17 @@ most); the rest are counted as left out."""
 PARTS = ("connections", "listeners", "interfaces", "protocols")
 """The parts of a collection, each of which may fail on its own."""
 
-TCP_INFO_SUMS: Mapping[str, str] = {
-    "bytes_sent": "sent_bytes",
-    "bytes_received": "received_bytes",
-    "bytes_retrans": "retransmitted_bytes",
-    "total_retrans": "retransmitted_segments",
-    "lost": "lost_segments",
-    "unacked": "unacked_segments",
-    "notsent_bytes": "notsent_bytes",
-}
+TCP_INFO_SUMS: Mapping[str, str] = MappingProxyType(
+    {
+        "bytes_sent": "sent_bytes",
+        "bytes_received": "received_bytes",
+        "bytes_retrans": "retransmitted_bytes",
+        "total_retrans": "retransmitted_segments",
+        "lost": "lost_segments",
+        "unacked": "unacked_segments",
+        "notsent_bytes": "notsent_bytes",
+    }
+)
 """The ``tcp_info`` fields summed over the open TCP connections, and the name each sum
 is exported under (``netstat_tcp_info_<name>``). Sums over the connections open now go
 down when a connection closes: they are gauges."""
@@ -132,10 +135,15 @@ class Listener:
     ``process`` is escaped as tables show names (``safe_text``): a label is UTF-8."""
 
     protocol: str
+    """``tcp``, ``udp``, ``udplite`` or ``raw``."""
     address: str
+    """The local address (``0.0.0.0``, ``::1``, ``fe80::1%eth0``)."""
     port: int
+    """The local port."""
     process: str
+    """The name of the process holding the socket; ``""`` when unknown or not asked for."""
     sockets: int
+    """How many sockets carry these labels."""
 
 
 @attrs.frozen(kw_only=True)
@@ -148,6 +156,7 @@ class Collection:
     """Sockets by (protocol, family, state): ``("tcp", "inet6", "ESTABLISHED")``. A
     socket with no state is counted under ``"NONE"``."""
     listeners: tuple[Listener, ...]
+    """The listener series kept, sorted by protocol, address, port and process."""
     listeners_omitted: int
     """Listener series left out by :attr:`ExporterOptions.max_listeners`."""
     syn_recv: tuple[tuple[int, int], ...]
@@ -158,6 +167,7 @@ class Collection:
     """Sums of :data:`TCP_INFO_SUMS` over the open TCP connections, and ``"connections"``
     (how many gave ``tcp_info``); ``None`` when not gathered."""
     interfaces: tuple[InterfaceStats, ...]
+    """The interface counters, as :func:`netstatlib.interface_stats` gives them."""
     protocols: tuple[tuple[str, str, int, CounterKind], ...]
     """(group, counter, value, kind) of the counters :attr:`ExporterOptions.protocol_fields`
     selects."""
@@ -327,6 +337,7 @@ class SharedCollection:
         gather: Callable[[], Collection] | None = None,
     ) -> None:
         self.options = options or ExporterOptions()
+        """What each collection gathers."""
         self._gather = gather or (lambda: collect(self.options))
         self._max_age = max_age
         self._lock = threading.Lock()

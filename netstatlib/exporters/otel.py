@@ -24,7 +24,8 @@ share one :class:`~netstatlib.exporters.Collection` (``max_age``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 
 from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation, get_meter
 
@@ -42,27 +43,29 @@ from .prometheus import INTERFACE_COUNTERS, snake_case
 
 __all__ = ["CONNECTION_STATES", "register"]
 
-CONNECTION_STATES = {
-    "ESTABLISHED": "established",
-    "SYN_SENT": "syn_sent",
-    "SYN_RECV": "syn_received",
-    "NEW_SYN_RECV": "syn_received",
-    "FIN_WAIT1": "fin_wait_1",
-    "FIN_WAIT2": "fin_wait_2",
-    "TIME_WAIT": "time_wait",
-    "CLOSE": "close",
-    "CLOSE_WAIT": "close_wait",
-    "LAST_ACK": "last_ack",
-    "LISTEN": "listen",
-    "CLOSING": "closing",
-    "DELETE_TCB": "delete",
-}
+CONNECTION_STATES: Mapping[str, str] = MappingProxyType(
+    {
+        "ESTABLISHED": "established",
+        "SYN_SENT": "syn_sent",
+        "SYN_RECV": "syn_received",
+        "NEW_SYN_RECV": "syn_received",
+        "FIN_WAIT1": "fin_wait_1",
+        "FIN_WAIT2": "fin_wait_2",
+        "TIME_WAIT": "time_wait",
+        "CLOSE": "close",
+        "CLOSE_WAIT": "close_wait",
+        "LAST_ACK": "last_ack",
+        "LISTEN": "listen",
+        "CLOSING": "closing",
+        "DELETE_TCB": "delete",
+    }
+)
 """netstatlib's state names (:class:`~netstatlib.TcpState`) and the semantic
 conventions' ``network.connection.state`` values; another state is lowercased."""
 
 _NETWORK_TYPE = {"inet": "ipv4", "inet6": "ipv6"}
 
-Callback = Callable[[CallbackOptions], Iterable[Observation]]
+_Callback = Callable[[CallbackOptions], Iterable[Observation]]
 
 
 def _connections(collection: Collection) -> Iterator[Observation]:
@@ -113,7 +116,7 @@ def register(
     first = shared()
     meter = get_meter("netstatlib", __version__, meter_provider=meter_provider)
 
-    def callback(observe: Callable[[Collection], Iterable[Observation]]) -> Callback:
+    def callback(observe: Callable[[Collection], Iterable[Observation]]) -> _Callback:
         return lambda _options: list(observe(shared()))
 
     meter.create_observable_up_down_counter(
@@ -135,7 +138,7 @@ def register(
 
 def _register_netstat(
     meter: Meter,
-    callback: Callable[[Callable[[Collection], Iterable[Observation]]], Callback],
+    callback: Callable[[Callable[[Collection], Iterable[Observation]]], _Callback],
     first: Collection,
 ) -> None:
     def listeners(collection: Collection) -> Iterator[Observation]:

@@ -193,6 +193,7 @@ class NetstatCollector(Collector):
         on_errors: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
         self.shared = shared or SharedCollection(options)
+        """The collections scrapes read."""
         self._on_errors = on_errors
 
     def describe(self) -> Iterator[Metric]:
