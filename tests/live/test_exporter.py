@@ -317,3 +317,39 @@ def test_opentelemetry_instruments_match_ss_and_nstat(
     assert "# TYPE netstat_protocol_tcp_curr_estab gauge" in text
     assert "# TYPE system_network_io_bytes_total counter" in text
     assert 'system_network_connection_count{network_connection_state="listen"' in text
+
+
+def test_pid_serves_another_namespace(lab: netns.Lab, zoo: netns.Zoo) -> None:
+    # The exporter runs here, outside the lab, and reads the lab through the zoo's pid.
+    pytest.importorskip("prometheus_client")
+    from prometheus_client.parser import text_string_to_metric_families
+
+    args = [sys.executable, "-m", "netstatlib", "exporter", "--listen", "127.0.0.1:0"]
+    with netns.spawned(
+        [*args, "--pid", str(zoo.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as exporter:
+        assert exporter.stdout is not None
+        url = exporter.stdout.readline().rsplit(" ", 1)[1].strip()
+        text = subprocess.run(
+            [sys.executable, "-c", FETCH_CODE, url], capture_output=True, text=True, timeout=30
+        ).stdout
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    port = zoo.sockets["syn_recv"]["local"][1]
+    half_open = {
+        s.labels["port"]: s.value for s in families["netstat_tcp_syn_recv_sockets"].samples
+    }
+    assert half_open == {str(port): 1.0}
+    rows = netns.ss(lab.ns)
+    listening = sum(
+        1
+        for row in rows
+        if row.protocol.value == "tcp" and row.state is not None and row.state.name == "LISTEN"
+    )
+    served = sum(
+        s.value
+        for s in families["netstat_connections"].samples
+        if s.labels["protocol"] == "tcp" and s.labels["state"] == "LISTEN"
+    )
+    assert served == listening
+    devices = {s.labels["device"] for s in families["netstat_interface_receive_bytes"].samples}
+    assert devices == {link["ifname"] for link in lab.ns.ip_json("link", "show")}
