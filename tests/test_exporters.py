@@ -255,7 +255,7 @@ def test_the_alert_rules_fire_as_the_docs_say() -> None:
     # rules on made-up series: each alert fires when, and only when, the test expects.
     promtool = shutil.which("promtool")
     if promtool is None:
-        pytest.skip("promtool (the prometheus package) is not installed")
+        pytest.skip("The alert rule tests need promtool, from the prometheus package.")
     rules = Path(__file__).parent.parent / "examples" / "prometheus-alerts.yml"
     result = subprocess.run(
         [promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60
