@@ -324,7 +324,6 @@ def _wanted_kind(tables: frozenset[SocketTable]) -> str:
     return "all"  # not reached: "all" covers every table psutil has
 
 
-@attrs.frozen(kw_only=True)
 def _sees_every_process() -> bool:
     """Whether this process may inspect every other (root on POSIX; Windows, where
     psutil takes the pid of every socket from the system's own tables)."""
@@ -338,6 +337,7 @@ def _may_have_owner(row: Connection) -> bool:
     return row.state not in (TcpState.TIME_WAIT, TcpState.NEW_SYN_RECV, TcpState.SYN_RECV)
 
 
+@attrs.frozen(kw_only=True)
 class Psutil:
     """Sockets and interface counters through psutil, on any OS psutil supports.
 
