@@ -120,7 +120,7 @@ def _socket_query(
         return Table(record_type=Connection)
     with collecting() as notes:
         rows = source.connections(query)
-    _owner_filter_note(query, notes)
+        _owner_filter_note(query, notes)  # inside: an outer collector (the CLI's) gets it
     return Table(query.select(rows), record_type=Connection, notes=notes.sentences)
 
 

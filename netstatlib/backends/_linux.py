@@ -431,11 +431,21 @@ class LinuxProcfs:
         # without it differed by less than the noise (benchmarks/bench_owner_walk.py).
         if any(row.inode for row in rows):
             captured = self._process_map()
-            walk = self.owner_walk({row.inode for row in rows if row.inode})
+            wanted = {row.inode for row in rows if row.inode}
+            if type(self).socket_owners is not LinuxProcfs.socket_owners:
+                # A subclass that answers socket_owners() itself (a made-up process
+                # table) says only what it found.
+                walk = OwnerWalk(owners=self.socket_owners(wanted))
+            else:
+                walk = self.owner_walk(wanted)
             owners = walk.owners
-            complete = walk.complete
-            for note in owner_notes(walk, self._capture_manifest()):
-                report_incomplete(note, owners=True)
+            if owners is not None and not walk.complete:
+                # Said only where it matters: some socket has no owner that could be read.
+                unknown = sum(1 for row in rows if row.inode and row.inode not in owners)
+                complete = not unknown
+            if owners is None or not complete:
+                for note in owner_notes(walk, self._capture_manifest()):
+                    report_incomplete(note, owners=True)
             if captured is not None:  # a capture: the names, as they were then
                 name_of = captured.name
         if owners is None:
@@ -487,7 +497,10 @@ class LinuxProcfs:
             incomplete = manifest is not None and manifest.owners_complete is False
             # The counts are not recorded: one stands for "some", the notes say which.
             return OwnerWalk(owners=found, denied=1 if incomplete else 0)
-        if isinstance(self.source, FolderSource):
+        if (
+            isinstance(self.source, FolderSource)
+            and type(self.source).socket_owners is FolderSource.socket_owners
+        ):
             return self.source.owner_walk(namespace=self._read_namespace(), inodes=inodes)
         # Any other source says only what it found.
         return OwnerWalk(
@@ -701,8 +714,9 @@ class LinuxProcfs:
                 walk = self.owner_walk(inodes)
                 owners = walk.owners
                 if owners is not None:
-                    owners_complete = walk.complete
-                    notes = owner_notes(walk, None)
+                    unfound = inodes is None or bool(set(inodes) - owners.keys())
+                    owners_complete = walk.complete or not unfound
+                    notes = [] if owners_complete else owner_notes(walk, None)
                 if owners is not None:  # None: no process could be inspected (as live)
                     pids = sorted({owner for pids in owners.values() for owner in pids})
                     names = {owner: self.process_name(owner) for owner in pids}
