@@ -444,7 +444,9 @@ class LinuxProcfs:
                 unknown = sum(1 for row in rows if row.inode and row.inode not in owners)
                 complete = not unknown
             if owners is None or not complete:
-                for note in owner_notes(walk, self._capture_manifest()):
+                for note in owner_notes(
+                    walk, self._capture_manifest(), source_is_live=self.source.is_live
+                ):
                     report_incomplete(note, owners=True)
             if captured is not None:  # a capture: the names, as they were then
                 name_of = captured.name
@@ -773,11 +775,13 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}es"
 
 
-def owner_notes(walk: OwnerWalk, manifest: CaptureManifest | None) -> list[str]:
+def owner_notes(
+    walk: OwnerWalk, manifest: CaptureManifest | None, *, source_is_live: bool = True
+) -> list[str]:
     """What a walk of ``<pid>/fd`` could not see, in sentences for
     :attr:`~netstatlib.Table.notes`; for a capture (``manifest``), what its manifest
     records of the walk made when it was taken."""
-    if manifest is not None:
+    if manifest is not None and walk.owners is not None:
         if manifest.owners_complete is not False:
             return []
         who = f"user {manifest.user}" if manifest.user else None
@@ -791,7 +795,12 @@ def owner_notes(walk: OwnerWalk, manifest: CaptureManifest | None) -> list[str]:
             "recorded owner show pids=None (unknown)."
         ]
     notes = []
-    if walk.owners is None:
+    if walk.owners is None and not source_is_live:
+        notes.append(
+            "This capture holds no owners of sockets (no processes.json, nor process "
+            "folders): pids=None (unknown)."
+        )
+    elif walk.owners is None:
         notes.append(
             "No process could be inspected, so the owners of sockets are unknown (pids=None)."
         )

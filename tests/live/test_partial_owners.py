@@ -261,3 +261,33 @@ def test_a_capture_taken_by_nobody_says_so(
         assert any("The filter reads process owners" in note for note in by_pid.notes)
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+# Short-lived processes, each holding a TCP listener for a moment, as fast as they can.
+CHURN = """
+import os, socket, time
+while True:
+    pid = os.fork()
+    if pid == 0:
+        listener = socket.create_server(("127.0.0.1", 0))
+        time.sleep(0.002)
+        os._exit(0)
+    os.waitpid(pid, 0)
+"""
+
+
+def test_processes_that_exit_mid_walk_leave_owners_unknown_and_said(
+    place: tuple[netns.Namespace, dict[str, Any], dict[str, Any]],
+) -> None:
+    ns, root, _ = place
+    with netns.spawned(ns.exec_args(sys.executable, "-c", CHURN)):
+        backend = LinuxProcfs(pid=root["pid"], engine="procfs")
+        for _ in range(40):
+            table = netstatlib.listening("tcp4", backend=backend)
+            stable = [row for row in table if row.local and row.local.port == root["port"]]
+            assert [row.pids for row in stable] == [(root["pid"],)]
+            unknown = [row for row in table if row.inode and row.pids is None]
+            if unknown:
+                # Never silent: a socket without a known owner comes with the reason.
+                assert any("exited while owners were looked up" in n for n in table.notes)
+            assert table.complete == (not table.notes)
