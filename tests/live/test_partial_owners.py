@@ -36,9 +36,8 @@ import netstatlib
 from netstatlib import F
 from netstatlib.backends import LinuxProcfs
 
-from conftest import skip_live
-
 from . import netns
+from conftest import skip_live
 
 pytestmark = pytest.mark.live
 
@@ -178,7 +177,7 @@ def test_nobody_sees_that_root_owners_are_unknown(
 def test_as_root_the_same_query_is_complete(
     place: tuple[netns.Namespace, dict[str, Any], dict[str, Any]],
 ) -> None:
-    ns, root, nobody = place
+    _ns, root, nobody = place
     backend = LinuxProcfs(pid=root["pid"])
     table = netstatlib.listening("tcp4", backend=backend)
     assert table.complete, table.notes
