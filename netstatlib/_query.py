@@ -143,6 +143,11 @@ def connections(
     (``tcp_info``, congestion algorithm, memory, timer, cgroup, UNIX peer), which costs
     several times the plain query (see the Performance page); a backend that cannot give them raises
     :class:`~netstatlib.UnsupportedError`. ``backend`` is a backend name or object.
+
+    The table's :attr:`~netstatlib.Table.notes` say what it may be missing (and
+    :attr:`~netstatlib.Table.complete` is then ``False``): for a user who is not root,
+    that other users' processes could not be inspected, so the sockets they may hold
+    have ``pids=None`` (unknown) and a filter on ``F.pid`` cannot match them.
     """
     return _socket_query(kind, where, processes, details, backend, listening=False)
 
