@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "netstatlib._identity",
             "netstatlib._interrupt",
             "netstatlib._model",
+            "netstatlib._partial",
             "netstatlib._tables",
             "netstatlib._version",
         ),

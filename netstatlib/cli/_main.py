@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from .._capture import open_capture
 from .._errors import NetstatError
 from .._interrupt import INTERRUPTED, command_started
+from .._partial import collecting
 from .._resolve import NameCache
 from .._text import safe_text
 from ..backends._base import Backend
@@ -60,6 +61,17 @@ def _write(stream: TextIO, text: str) -> None:
 
 def _error(message: str) -> None:
     _write(sys.stderr, f"{PROG}: {safe_text(message)}")
+
+
+def _say_notes(sentences: Sequence[str], said: set[str]) -> None:
+    """What the tables shown are missing (:attr:`~netstatlib.Table.notes`), on stderr
+    (stdout stays the table, or valid JSON), each note once per run, as netstat says
+    "(Not all processes could be identified ...)"."""
+    for sentence in sentences:
+        if sentence not in said:
+            said.add(sentence)
+            sys.stdout.flush()
+            _write(sys.stderr, f"{PROG}: note: {safe_text(sentence)}")
 
 
 def main(
@@ -129,18 +141,21 @@ def _run(
     if resolve_deadline is not None:
         resolve_options["deadline"] = resolve_deadline
     shown = 0
+    said: set[str] = set()
     try:
         backend = _source(options)
         while True:
-            text = render(
-                options,
-                backend,
-                resolver=resolver,
-                services=services,
-                resolve_options=resolve_options,
-                time=_now() if options.interval is not None else None,
-            )
+            with collecting() as notes:
+                text = render(
+                    options,
+                    backend,
+                    resolver=resolver,
+                    services=services,
+                    resolve_options=resolve_options,
+                    time=_now() if options.interval is not None else None,
+                )
             _write(sys.stdout, text)
+            _say_notes(notes.sentences, said)
             shown += 1
             if options.interval is None or (iterations is not None and shown >= iterations):
                 return 0
