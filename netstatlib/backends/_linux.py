@@ -346,8 +346,9 @@ class LinuxProcfs:
                         )
                     )
                     report_incomplete(
-                        f"The kernel refused netlink socket diagnostics for {shown}: those "
-                        "sockets were read from /proc/net text and have no socket cookie."
+                        f"This kernel has no socket diagnostics for {shown} (for raw "
+                        "sockets, the raw_diag module is not loaded): those sockets were read "
+                        "from /proc/net text and have no socket cookie."
                     )
             except NetlinkUnavailableError as exc:
                 if self._engine_choice == "netlink":
