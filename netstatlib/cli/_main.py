@@ -24,6 +24,8 @@ from .._text import safe_text
 from ..backends._base import Backend
 from ..backends._registry import get_backend
 from ._capture import CAPTURE_HELP, is_capture, parse_capture_args, run_capture
+from ._commands import is_monitoring, run_monitoring
+from ._deltas import CounterDisplays, shows_counter_changes
 from ._grammar import HELP, PROG, CommandLineError, Options, parse_args
 from ._render import Resolver, Services, render
 
@@ -108,6 +110,8 @@ def _run(
 ) -> int:
     if is_capture(words):
         return _capture(words)
+    if is_monitoring(words):
+        return run_monitoring(words, iterations=iterations)
     try:
         options = parse_args(words)
     except CommandLineError as exc:
@@ -131,8 +135,10 @@ def _run(
     shown = 0
     try:
         backend = _source(options)
+        # -s, -e with an interval: the counters' changes since the previous display.
+        display = CounterDisplays().render if shows_counter_changes(options) else render
         while True:
-            text = render(
+            text = display(
                 options,
                 backend,
                 resolver=resolver,
