@@ -5,7 +5,8 @@ Each is read with the command's own grammar (:class:`~netstatlib.cli._grammar.Lo
 any unique prefix of a long option, ``--kind=tcp`` or ``--kind tcp``) from an option
 table of its own (:data:`COMMANDS`), and every mistake is one line, ``netstatlib:
 watch: message``, with exit status 2. The commands themselves are in ``_watch``
-(``watch``), ``_top`` (``top``) and ``_baseline`` (``snapshot``, ``diff``).
+(``watch``), ``_top`` (``top``) and ``_baseline`` (``snapshot``, ``diff``), run by
+``_monitoring``.
 
 Exit statuses: 0 done (``watch`` and ``top`` also when Ctrl-C ends them, as an interval
 display ends), 1 the source could not be read, 2 a bad command line; ``diff`` answers a
@@ -18,7 +19,8 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import TextIO
 
 import attrs
@@ -30,11 +32,12 @@ from ._grammar import PROG, CommandLineError, LongOptions, Words, _check_backend
 
 __all__ = [
     "COMMANDS",
+    "HELPS",
     "CommandOptions",
     "error",
     "is_monitoring",
     "parse_command",
-    "run_monitoring",
+    "silence_stdout",
     "write",
 ]
 
@@ -65,14 +68,18 @@ class _Command:
     interval: bool  # whether a positional number is the interval
 
 
-COMMANDS = {
-    "watch": _Command(
-        LongOptions(("json", "program", "help"), ("kind", "count", "backend")), (0, 0), True
-    ),
-    "top": _Command(LongOptions(("help",), ("count", "limit", "backend")), (0, 0), True),
-    "snapshot": _Command(LongOptions(("no-processes", "help"), ("kind", "backend")), (1, 1), False),
-    "diff": _Command(LongOptions(("json", "help"), ("backend",)), (1, 2), False),
-}
+COMMANDS: Mapping[str, _Command] = MappingProxyType(
+    {
+        "watch": _Command(
+            LongOptions(("json", "program", "help"), ("kind", "count", "backend")), (0, 0), True
+        ),
+        "top": _Command(LongOptions(("help",), ("count", "limit", "backend")), (0, 0), True),
+        "snapshot": _Command(
+            LongOptions(("no-processes", "help"), ("kind", "backend")), (1, 1), False
+        ),
+        "diff": _Command(LongOptions(("json", "help"), ("backend",)), (1, 2), False),
+    }
+)
 
 
 def is_monitoring(argv: Sequence[str]) -> bool:
@@ -183,7 +190,7 @@ def error(message: str) -> None:
     write(sys.stderr, f"{PROG}: {safe_text(message)}")
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -191,50 +198,9 @@ def _silence_stdout() -> None:
         pass
 
 
-def run_monitoring(argv: Sequence[str], *, iterations: int | None = None) -> int:
-    """Run a monitoring subcommand; returns its exit status. ``iterations`` (tests and
-    embedding) stops ``watch`` and ``top`` after that many samples."""
-    from .._errors import NetstatError
-
-    try:
-        options = parse_command(argv)
-    except CommandLineError as exc:
-        error(str(exc))
-        return 2
-    if iterations is not None and options.count is None:
-        options = attrs.evolve(options, count=iterations)
-    runner = _runner(options.command)
-    if options.help:
-        write(sys.stdout, HELPS[options.command].rstrip("\n"))
-        return 0
-    try:
-        return runner(options)
-    except NetstatError as exc:
-        error(f"{options.command}: {exc}")
-        return 2 if options.command == "diff" else 1
-    except KeyboardInterrupt:
-        return 0  # how watch and top end, as an interval display does
-    except BrokenPipeError:
-        _silence_stdout()  # `netstatlib watch | head`: the reader has gone
-        return 0
-
-
-def _runner(command: str) -> Callable[[CommandOptions], int]:
-    if command == "watch":
-        from ._watch import run_watch
-
-        return run_watch
-    if command == "top":
-        from ._top import run_top
-
-        return run_top
-    from ._baseline import run_diff, run_snapshot
-
-    return run_snapshot if command == "snapshot" else run_diff
-
-
-HELPS = {
-    "watch": """\
+HELPS: Mapping[str, str] = MappingProxyType(
+    {
+        "watch": """\
 usage: netstatlib watch [INTERVAL] [--json] [--program] [--kind KIND]
                         [--count N] [--backend NAME]
 
@@ -255,7 +221,7 @@ Lines: TIME EVENT PROTO LOCAL REMOTE STATE [PID/PROGRAM]; TIME is ISO 8601
 local time with its offset. Exit status: 0 (Ctrl-C too), 1 the source
 could not be read, 2 a bad command line.
 """,
-    "top": """\
+        "top": """\
 usage: netstatlib top [INTERVAL] [--limit N] [--count N] [--backend NAME]
 
 Processes by TCP throughput (bytes sent and acknowledged, bytes received, per
@@ -272,7 +238,7 @@ refresh is printed after the last, headed by its time. A live Linux host only
 Exit status: 0 (Ctrl-C too), 1 the source could not be read, 2 a bad command
 line.
 """,
-    "snapshot": """\
+        "snapshot": """\
 usage: netstatlib snapshot FILE [--kind KIND] [--no-processes] [--backend NAME]
 
 Save the host's sockets (with their processes), routes, interface and protocol
@@ -287,7 +253,7 @@ for netstatlib diff or netstatlib.load_snapshot().
 Exit status: 0 saved, 1 the source could not be read or FILE written, 2 a
 bad command line.
 """,
-    "diff": """\
+        "diff": """\
 usage: netstatlib diff FILE [FILE2] [--json] [--backend NAME]
 
 Compare the host now (the same sockets as FILE holds) or FILE2 with the
@@ -303,4 +269,5 @@ FILE: a check for cron.
 Exit status: 0 no new listener, 1 a new listener, 2 a bad command line, or a
 snapshot that could not be read or compared.
 """,
-}
+    }
+)

@@ -24,9 +24,10 @@ from .._text import safe_text
 from ..backends._base import Backend
 from ..backends._registry import get_backend
 from ._capture import CAPTURE_HELP, is_capture, parse_capture_args, run_capture
-from ._commands import is_monitoring, run_monitoring
+from ._commands import is_monitoring
 from ._deltas import CounterDisplays, shows_counter_changes
 from ._grammar import HELP, PROG, CommandLineError, Options, parse_args
+from ._monitoring import run_monitoring
 from ._render import Resolver, Services, render
 
 __all__ = ["main"]
