@@ -29,6 +29,7 @@ from .._diff import (
 from .._escape import safe_text
 from .._model import Connection, InterfaceStats, Route
 from .._watch import Sample, watch
+from ..backends._registry import get_backend
 from ._commands import CommandOptions, error, write
 
 __all__ = ["event_lines", "run_watch", "stamp"]
@@ -70,15 +71,22 @@ def event_lines(sample: Sample, *, as_json: bool) -> list[str]:
     return [f"{when} {event} {_item_text(event, item)}" for event, item in sample.diff.events()]
 
 
+# The tables whose changes are events (protocol counters have none), by the backend
+# query behind each: a backend that cannot list routes (psutil) still watches the rest.
+_WATCHED = {"connections": "connections", "routes": "routes", "interfaces": "interface_stats"}
+
+
 def run_watch(options: CommandOptions) -> int:
     said: set[str] = set()
+    backend = get_backend(options.backend)
+    tables = [name for name, query in _WATCHED.items() if backend.capabilities.supports(query)]
     samples = watch(
         options.interval,
-        ("connections", "routes", "interfaces"),
+        tables,
         kind=options.kind,
         processes=options.program,
         count=options.count,
-        backend=options.backend,
+        backend=backend,
     )
     for sample in samples:
         for note in sample.snapshot.notes:
