@@ -50,7 +50,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "query functions",
         ("netstatlib._query", "netstatlib._capture", "netstatlib._resolve", "netstatlib.audits"),
     ),
-    ("monitoring", ("netstatlib._snapshot", "netstatlib._diff", "netstatlib._rates")),
+    (
+        "monitoring",
+        ("netstatlib._snapshot", "netstatlib._diff", "netstatlib._rates", "netstatlib._watch"),
+    ),
     ("command line", ("netstatlib.cli", "netstatlib.__main__")),
     ("public face", ("netstatlib",)),
 ]

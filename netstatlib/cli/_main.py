@@ -25,7 +25,10 @@ from .._text import safe_text
 from ..backends._base import Backend
 from ..backends._registry import get_backend
 from ._capture import CAPTURE_HELP, is_capture, parse_capture_args, run_capture
+from ._commands import is_monitoring
+from ._deltas import CounterDisplays, shows_counter_changes
 from ._grammar import HELP, PROG, CommandLineError, Options, parse_args
+from ._monitoring import run_monitoring
 from ._render import Resolver, Services, render
 
 __all__ = ["main"]
@@ -120,6 +123,8 @@ def _run(
 ) -> int:
     if is_capture(words):
         return _capture(words)
+    if is_monitoring(words):
+        return run_monitoring(words, iterations=iterations)
     try:
         options = parse_args(words)
     except CommandLineError as exc:
@@ -144,9 +149,11 @@ def _run(
     said: set[str] = set()
     try:
         backend = _source(options)
+        # -s, -e with an interval: the counters' changes since the previous display.
+        display = CounterDisplays().render if shows_counter_changes(options) else render
         while True:
             with collecting() as notes:
-                text = render(
+                text = display(
                     options,
                     backend,
                     resolver=resolver,
