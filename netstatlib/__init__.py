@@ -83,6 +83,7 @@ if _typing.TYPE_CHECKING:
     )
     from ._resolve import NameCache, resolve_names
     from ._snapshot import Snapshot, load_snapshot, snapshot
+    from ._watch import Sample, watch
 
 __all__ = [
     "INTERFACE_FIELD_KINDS",
@@ -117,6 +118,7 @@ __all__ = [
     "Rates",
     "Route",
     "RouteFlags",
+    "Sample",
     "Snapshot",
     "SnapshotDiff",
     "SocketDetails",
@@ -150,6 +152,7 @@ __all__ = [
     "resolve_names",
     "routes",
     "snapshot",
+    "watch",
     "windows_capture_runner",
 ]
 
@@ -178,6 +181,8 @@ _LAZY = {
     "ProtocolRate": "_rates",
     "Rates": "_rates",
     "rates": "_rates",
+    "Sample": "_watch",
+    "watch": "_watch",
 }
 
 
@@ -194,6 +199,8 @@ def __getattr__(name: str) -> object:
         from . import _diff as module
     elif where == "_rates":
         from . import _rates as module
+    elif where == "_watch":
+        from . import _watch as module
     else:
         from . import _capture as module
     value: object = getattr(module, name)

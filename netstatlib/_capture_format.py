@@ -165,6 +165,20 @@ class CaptureManifest:
     interface_attributes: bool = False
     """Whether the capture holds each interface's MTU, up flag and speed
     (``links.json``)."""
+    uid: int | None = None
+    """The effective user id that took the capture (``None`` on Windows, and in a
+    capture written before netstatlib recorded it)."""
+    user: str | None = None
+    """The name of that user, where it could be looked up (Windows: the login name)."""
+    owners_complete: bool | None = None
+    """Whether the owners in ``processes.json`` are all there were: ``False`` when some
+    processes could not be inspected (a capture taken without root, a ``/proc``
+    mounted with ``hidepid``, processes that exited during the walk), and
+    :attr:`owner_notes` says which; ``None`` when not known (no ``processes.json``, or
+    a capture written before netstatlib recorded it)."""
+    owner_notes: tuple[str, ...] = ()
+    """Why the owners are incomplete, in the sentences a query would have given on the
+    captured host (see :attr:`~netstatlib.Table.notes`)."""
     version: int = FORMAT_VERSION
     """The version of the capture format that wrote it; a capture of a newer version
     than this netstatlib reads raises :class:`~netstatlib.ParseError`."""
@@ -192,6 +206,9 @@ def manifest_json(manifest: CaptureManifest) -> bytes:
         "missing": list(manifest.missing),
         "processes": manifest.processes,
         "interface_attributes": manifest.interface_attributes,
+        "taken_by": {"uid": manifest.uid, "user": manifest.user},
+        "owners_complete": manifest.owners_complete,
+        "owner_notes": list(manifest.owner_notes),
     }
     return (json.dumps(document, indent=2) + "\n").encode()
 
@@ -338,6 +355,16 @@ def parse_manifest(data: bytes, *, source: str = "<string>") -> CaptureManifest:
         files = [_relative_path(name, "files") for name in _field(document, "files", list)]
         missing = [_relative_path(name, "missing") for name in _field(document, "missing", list)]
         pid = _field(origin, "pid", _OPTIONAL_INT)
+        # Recorded since the capture format said who took a capture; absent from older
+        # captures, which read as "not known".
+        taken_by = document.get("taken_by")
+        taken_by = {} if taken_by is None else _field(document, "taken_by", dict)
+        uid = _field(taken_by, "uid", _OPTIONAL_INT)
+        if uid is not None:
+            uid = _number(uid, "uid", 0, MAX_PID)
+        owner_notes = _field(document, "owner_notes", (list, type(None))) or []
+        if not all(isinstance(note, str) and note for note in owner_notes):
+            raise ValueError(f"'owner_notes' is {_shown(owner_notes)}, not a list of sentences")
         return CaptureManifest(
             kind=kind,
             created=created,
@@ -354,6 +381,10 @@ def parse_manifest(data: bytes, *, source: str = "<string>") -> CaptureManifest:
             missing=tuple(missing),
             processes=_field(document, "processes", bool),
             interface_attributes=_field(document, "interface_attributes", bool),
+            uid=uid,
+            user=_field(taken_by, "user", _OPTIONAL_STR),
+            owners_complete=_optional_bool(document.get("owners_complete")),
+            owner_notes=tuple(owner_notes),
             version=version,
         )
     except (ValueError, TypeError) as exc:
@@ -376,6 +407,25 @@ def this_machine() -> tuple[str | None, str | None, str | None]:
     uname = platform.uname()
     kernel = uname.version if sys.platform == "win32" else uname.release
     return (uname.node or socket.gethostname() or None, kernel or None, uname.machine or None)
+
+
+def this_user() -> tuple[int | None, str | None]:
+    """The effective user id of this process (``None`` on Windows) and its name, when it
+    can be looked up."""
+    if not hasattr(os, "geteuid"):
+        import getpass
+
+        try:
+            return None, getpass.getuser() or None
+        except (OSError, KeyError, ImportError):
+            return None, None
+    uid = os.geteuid()
+    try:
+        import pwd
+
+        return uid, pwd.getpwuid(uid).pw_name
+    except (KeyError, ImportError):
+        return uid, None
 
 
 # -- the process map ---------------------------------------------------------------------
@@ -617,6 +667,7 @@ class Staging:
         so far, and what the backend says of its source (``root``, ``pid``, ``missing``,
         ``processes``, ...). Returns the manifest."""
         hostname, kernel, machine = this_machine()
+        uid, user = this_user()
         manifest = CaptureManifest(
             kind=kind,
             created=created,
@@ -624,6 +675,8 @@ class Staging:
             kernel=kernel,
             machine=machine,
             netstatlib_version=__version__,
+            uid=uid,
+            user=user,
             files=tuple(sorted(self.files)),
             **source,
         )

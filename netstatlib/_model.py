@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import socket
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import netaddr
@@ -1283,16 +1283,19 @@ class InterfaceStats:
         return self.name is None
 
 
-class Counters(Mapping[str, int]):
-    """An immutable, hashable mapping from counter name to value, in source order."""
+_V = TypeVar("_V")
+
+
+class _FrozenMapping(Mapping[str, _V]):
+    """An immutable, hashable mapping from name to value, in the order it was given."""
 
     __slots__ = ("_data", "_hash")
 
-    def __init__(self, items: Mapping[str, int] | Any = ()) -> None:
-        self._data: dict[str, int] = dict(items)
+    def __init__(self, items: Mapping[str, _V] | Any = ()) -> None:
+        self._data: dict[str, _V] = dict(items)
         self._hash: int | None = None
 
-    def __getitem__(self, key: str) -> int:
+    def __getitem__(self, key: str) -> _V:
         return self._data[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -1307,14 +1310,20 @@ class Counters(Mapping[str, int]):
         return self._hash
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Counters):
+        if isinstance(other, _FrozenMapping):
             return self._data == other._data
         if isinstance(other, Mapping):
             return self._data == dict(other)
         return NotImplemented
 
     def __repr__(self) -> str:
-        return f"Counters({self._data!r})"
+        return f"{type(self).__name__}({self._data!r})"
+
+
+class Counters(_FrozenMapping[int]):
+    """An immutable, hashable mapping from counter name to value, in source order."""
+
+    __slots__ = ()
 
 
 def _to_counters(value: Mapping[str, int] | Counters) -> Counters:

@@ -15,11 +15,14 @@ from typing import Any, TypeVar
 
 from ._errors import UnsupportedError, UsageError
 from ._model import Connection, InterfaceStats, ProtocolStats, Route
+from ._partial import Notes, collecting
 from ._table import Table, Where, where_test
 from ._tables import KINDS, SocketTable
 from .backends._base import Backend
 from .backends._registry import get_backend
 from .backends._socket_query import SocketQuery
+from .filters import Predicate
+from .filters._predicates import PROCESS_FIELDS
 from .filters._values import FAMILY_ALIASES
 
 __all__ = [
@@ -66,11 +69,32 @@ def _check_where(where: Any, record_type: type) -> Callable[[Any], object] | Non
 
 
 def _filtered(
-    rows: Iterable[R], where: Callable[[R], object] | None, record_type: type[R]
+    rows: Iterable[R], where: Callable[[R], object] | None, record_type: type[R], notes: Notes
 ) -> Table[R]:
-    if where is None:
-        return Table(rows, record_type=record_type)
-    return Table((row for row in rows if where(row)), record_type=record_type)
+    if where is not None:
+        rows = (row for row in rows if where(row))
+    return Table(rows, record_type=record_type, notes=notes.sentences)
+
+
+# Said when a filter reads owners that the backend could not all read: a row whose
+# owner is unknown (pids None) never matches F.pid == X, which would otherwise look
+# like "no such socket".
+_OWNER_FILTER_NOTE = (
+    "The filter reads process owners (pid, process), which are incomplete here: a "
+    "socket whose owner could not be read is not matched by it, so an empty or short "
+    "result does not mean that no socket belongs to that process."
+)
+
+
+def _owner_filter_note(query: SocketQuery, notes: Notes) -> None:
+    """Add :data:`_OWNER_FILTER_NOTE` when the query's filter may read owners (a
+    predicate on ``pid`` or ``process``, or a callable, which may read anything) and the
+    backend reported owners as incomplete."""
+    if not notes.owners_incomplete or query.where is None:
+        return
+    if isinstance(query.where, Predicate) and not query.where.fields() & PROCESS_FIELDS:
+        return
+    notes.add(_OWNER_FILTER_NOTE)
 
 
 def _socket_query(
@@ -94,7 +118,10 @@ def _socket_query(
         )
     if query.matches_nothing:
         return Table(record_type=Connection)
-    return Table(query.select(source.connections(query)), record_type=Connection)
+    with collecting() as notes:
+        rows = source.connections(query)
+        _owner_filter_note(query, notes)  # inside: an outer collector (the CLI's) gets it
+    return Table(query.select(rows), record_type=Connection, notes=notes.sentences)
 
 
 def connections(
@@ -116,6 +143,11 @@ def connections(
     (``tcp_info``, congestion algorithm, memory, timer, cgroup, UNIX peer), which costs
     several times the plain query (see the Performance page); a backend that cannot give them raises
     :class:`~netstatlib.UnsupportedError`. ``backend`` is a backend name or object.
+
+    The table's :attr:`~netstatlib.Table.notes` say what it may be missing (and
+    :attr:`~netstatlib.Table.complete` is then ``False``): for a user who is not root,
+    that other users' processes could not be inspected, so the sockets they may hold
+    have ``pids=None`` (unknown) and a filter on ``F.pid`` cannot match them.
     """
     return _socket_query(kind, where, processes, details, backend, listening=False)
 
@@ -162,10 +194,12 @@ def routes(
     """
     resolved = _resolve_family(family)
     test = _check_where(where, Route)
-    rows = get_backend(backend).routes(resolved)
+    source = get_backend(backend)
+    with collecting() as notes:
+        rows = source.routes(resolved)
     if resolved is not None:  # a backend may return both families: keep the one asked for
         rows = [row for row in rows if row.family == resolved]
-    return _filtered(rows, test, Route)
+    return _filtered(rows, test, Route, notes)
 
 
 def interface_stats(
@@ -175,7 +209,10 @@ def interface_stats(
 ) -> Table[InterfaceStats]:
     """Traffic counters per interface (``netstat -e``/``-i``): bytes, packets, errors, drops."""
     test = _check_where(where, InterfaceStats)
-    return _filtered(get_backend(backend).interface_stats(), test, InterfaceStats)
+    source = get_backend(backend)
+    with collecting() as notes:
+        rows = source.interface_stats()
+    return _filtered(rows, test, InterfaceStats, notes)
 
 
 def protocol_stats(
@@ -185,4 +222,7 @@ def protocol_stats(
 ) -> Table[ProtocolStats]:
     """Per-protocol counters (``netstat -s``), one record per kernel group (``Ip``, ``Tcp``)."""
     test = _check_where(where, ProtocolStats)
-    return _filtered(get_backend(backend).protocol_stats(), test, ProtocolStats)
+    source = get_backend(backend)
+    with collecting() as notes:
+        rows = source.protocol_stats()
+    return _filtered(rows, test, ProtocolStats, notes)

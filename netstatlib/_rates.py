@@ -30,8 +30,6 @@ next interval).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping
-from typing import Any
 
 import attrs
 
@@ -39,7 +37,7 @@ from ._counters import CounterKind, counter_kind
 from ._diff import check_snapshots, cookies_comparable, match_connections
 from ._errors import UsageError
 from ._escape import safe_text
-from ._model import Connection, Counters, InterfaceStats, Protocol, ProtocolStats
+from ._model import Connection, Counters, InterfaceStats, Protocol, ProtocolStats, _FrozenMapping
 from ._snapshot import Snapshot
 from ._table import Table
 from ._text import Column, layout
@@ -57,34 +55,11 @@ __all__ = [
 _WRAP = 1 << 32
 
 
-class PerSecond(Mapping[str, float]):
+class PerSecond(_FrozenMapping[float]):
     """An immutable, hashable mapping from counter name to its rate per second, in the
     source's order."""
 
-    __slots__ = ("_data",)
-
-    def __init__(self, items: Mapping[str, float] | Any = ()) -> None:
-        self._data: dict[str, float] = dict(items)
-
-    def __getitem__(self, key: str) -> float:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Mapping):
-            return self._data == dict(other)
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return f"PerSecond({self._data!r})"
+    __slots__ = ()
 
 
 @attrs.frozen(kw_only=True)

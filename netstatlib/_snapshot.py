@@ -58,7 +58,6 @@ from ._table import Table
 from ._tables import KINDS, SocketTable
 from ._version import __version__
 from .backends._base import Backend
-from .backends._linux import LinuxProcfs
 from .backends._registry import get_backend
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "TABLES", "Snapshot", "load_snapshot", "snapshot"]
@@ -194,8 +193,9 @@ def snapshot(
     The counters are read first, next to the clock readings, then the sockets, then the
     routes: consecutive snapshots of the same tables are spaced as their readings are.
     :attr:`Snapshot.complete` is ``False`` when something asked for is missing: a
-    table the backend cannot list, or owners that could not be read (a process of
-    another user, when not root).
+    table the backend cannot list, or anything a table's own
+    :attr:`~netstatlib.Table.notes` say (owners that could not be read, as a process
+    of another user, when not root), each note prefixed with its table's name.
     """
     wanted, named = _included(include)
     source = get_backend(backend)
@@ -227,8 +227,13 @@ def snapshot(
                 raise
             notes.append(f"{name}: {exc}")
     rows = taken["connections"]
-    if rows is not None and processes:
-        notes.extend(_owner_notes(rows, source))
+    if rows is not None and processes and not source.capabilities.processes:
+        notes.append(f"owners: the {source.name} backend cannot name the processes of sockets")
+    # What each table says it is missing (Table.notes): the one account of owners that
+    # could not be read, tables a backend could not see, processes gone mid-walk.
+    for name, table in taken.items():
+        if table is not None:
+            notes.extend(f"{name}: {note}" for note in table.notes)
     return Snapshot(
         taken_at=taken_at,
         monotonic=monotonic,
@@ -246,42 +251,6 @@ def snapshot(
         complete=not notes,
         notes=tuple(notes),
     )
-
-
-def _owner_notes(rows: Table[Connection], source: Backend) -> list[str]:
-    """What is known to be missing from the owners of ``rows``."""
-    if not source.capabilities.processes:
-        return [f"owners: the {source.name} backend cannot name the processes of sockets"]
-    notes = []
-    unknown = sum(1 for row in rows if row.pids is None)
-    if unknown:
-        notes.append(
-            f"owners: {unknown} socket{_s(unknown)} without a known owner (no process "
-            "could be inspected)"
-        )
-    euid = os.geteuid() if sys.platform != "win32" else None
-    if euid and _looks_at_this_host(source):
-        # Without root, the /proc/<pid>/fd of another user's process cannot be read
-        # (ptrace access mode): the sockets of other users show no owner even when a
-        # process holds them. Sockets without an inode (TIME_WAIT, requests) have none.
-        others = sum(1 for row in rows if row.inode and not row.pids and row.uid != euid)
-        if others:
-            notes.append(
-                f"owners: {others} socket{_s(others)} of other users show no owner: only "
-                "root can inspect the processes of other users"
-            )
-    return notes
-
-
-def _looks_at_this_host(source: Backend) -> bool:
-    """Whether ``source`` reads this machine's processes now (not a capture)."""
-    if isinstance(source, LinuxProcfs):
-        return source.source.is_live
-    return source.name == "psutil"
-
-
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"
 
 
 _PROCESS_CLOCK = f"process-{os.urandom(8).hex()}"

@@ -29,11 +29,22 @@ import errno
 import os
 import stat
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import NoReturn, Protocol, runtime_checkable
+from typing import NamedTuple, NoReturn, Protocol, runtime_checkable
+
+import attrs
 
 from ._errors import AccessDeniedError, NetstatError, ParseError, SourceNotFoundError, UsageError
 
-__all__ = ["MAX_FILE_SIZE", "MAX_PID", "FolderSource", "MemorySource", "Source", "read_file"]
+__all__ = [
+    "MAX_FILE_SIZE",
+    "MAX_PID",
+    "FolderSource",
+    "MemorySource",
+    "OwnerWalk",
+    "Source",
+    "hidden_processes",
+    "read_file",
+]
 
 MAX_FILE_SIZE = 1 << 30
 """The largest file (1 GiB) a capture folder may hold. The largest real ``/proc/net`` file
@@ -68,6 +79,77 @@ def network_namespace(path: str | bytes) -> NamespaceId | None:
     except OSError:
         return None
     return found.st_dev, found.st_ino
+
+
+@attrs.frozen(kw_only=True)
+class OwnerWalk:
+    """The result of one walk of ``<pid>/fd`` (:meth:`FolderSource.owner_walk`)."""
+
+    owners: SocketOwners | None
+    """Socket inode to the sorted pids holding it; ``None`` when no process could be
+    inspected."""
+    denied: int = 0
+    """Processes seen but not inspected for lack of permission: another user's, when
+    not root (their ``fd`` folder answers ``EACCES``)."""
+    vanished: int = 0
+    """Processes that exited between the listing of the folder and the walk of their
+    ``fd`` folder."""
+    hidepid: str | None = None
+    """The ``hidepid`` mount option of the ``/proc`` walked (``"invisible"``,
+    ``"2"``...) when it hides processes from this user, else ``None``."""
+
+    @property
+    def complete(self) -> bool:
+        """Whether every process that could hold a socket was inspected."""
+        return (
+            self.owners is not None
+            and not self.denied
+            and not self.vanished
+            and self.hidepid is None
+        )
+
+
+# The hidepid= values of proc(5) under which the processes of other users are not even
+# listed (1 and noaccess list them, and their fd folders answer EACCES, which the walk
+# counts as denied).
+_HIDING = frozenset({"2", "invisible", "ptraceable"})
+
+
+def hidden_processes(root: str, *, mountinfo: str = "/proc/self/mountinfo") -> str | None:
+    """The ``hidepid`` option of the ``proc`` mount at ``root`` when it hides other
+    users' processes from this one, else ``None``.
+
+    Read from ``mountinfo`` (proc(5)): the last mount on ``root``'s real path is the one
+    visible. The option hides nothing from root, nor from the group its ``gid=`` names.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() == 0:
+        return None
+    try:
+        with open(mountinfo, "rb") as handle:
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    target = os.path.realpath(root)
+    options: dict[str, str] | None = None
+    for line in lines:
+        mount, _, rest = line.partition(" - ")
+        fields, tail = mount.split(), rest.split()
+        if len(fields) < 6 or len(tail) < 3 or tail[0] != "proc":
+            continue
+        # Mount points escape space, tab, newline and backslash as octal (\040).
+        point = fields[4].encode().decode("unicode_escape")
+        if point != target:
+            continue
+        options = {}
+        for option in (*fields[5].split(","), *tail[2].split(",")):
+            key, _, value = option.partition("=")
+            options[key] = value
+    if options is None or options.get("hidepid") not in _HIDING:
+        return None
+    gid = options.get("gid")
+    if gid is not None and gid.isdigit() and int(gid) in {os.getegid(), *os.getgroups()}:
+        return None
+    return options["hidepid"]
 
 
 @runtime_checkable
@@ -318,16 +400,26 @@ class FolderSource:
         the folder's ``<pid>/fd`` links (see :meth:`Source.socket_owners`): processes
         that vanish or may not be inspected during the walk are skipped. ``None`` when
         no process could be inspected, and for a capture folder on a system that cannot
-        open files relative to a folder (Windows)."""
+        open files relative to a folder (Windows). :meth:`owner_walk` says, besides,
+        which processes were skipped and why."""
+        return self.owner_walk(namespace=namespace, inodes=inodes).owners
+
+    def owner_walk(
+        self, *, namespace: NamespaceId | None = None, inodes: Collection[int] | None = None
+    ) -> OwnerWalk:
+        """The walk of :meth:`socket_owners`, with what it could not see: how many
+        processes it was not allowed to inspect, how many exited during it, and whether
+        the ``/proc`` is mounted so as to hide other users' processes (``hidepid``)."""
         root = os.fsencode(self.root)
         # A capture's process folders are opened below its root without following a
         # link; a /proc's (live or mounted) by path, as the kernel presents them.
         below: int | None = None
+        is_procfs = self.is_live
         try:
             if self.is_live:
                 entries = [entry for entry in os.listdir(root) if entry.isdigit()]
             elif not _BENEATH:
-                return None  # no way to open a process folder without following links
+                return OwnerWalk(owners=None)  # no way to open a process folder safely
             else:
                 below, is_procfs = self._open_root()
                 if is_procfs:
@@ -346,19 +438,23 @@ class FolderSource:
         finally:
             if below is not None:
                 os.close(below)
-        if not any(inspected for _, inspected in parts):
-            return None
-        found = parts[0][0]
-        for other, _ in parts[1:]:
+        denied = sum(part.denied for part in parts)
+        vanished = sum(part.vanished for part in parts)
+        hidden = hidden_processes(self.root) if is_procfs else None
+        if not any(part.inspected for part in parts):
+            return OwnerWalk(owners=None, denied=denied, vanished=vanished, hidepid=hidden)
+        found = parts[0].found
+        for part in parts[1:]:
             # Sockets shared between processes of different threads are few: merge those
             # one by one, take the rest in one update (set and dict operations run in C).
+            other = part.found
             shared = {
                 inode: tuple(sorted({*found[inode], *other[inode]}))
                 for inode in found.keys() & other.keys()
             }
             found.update(other)
             found.update(shared)
-        return found
+        return OwnerWalk(owners=found, denied=denied, vanished=vanished, hidepid=hidden)
 
     def _walk(
         self,
@@ -367,7 +463,7 @@ class FolderSource:
         entries: list[bytes],
         namespace: NamespaceId | None,
         inodes: Collection[int] | None,
-    ) -> list[tuple[SocketOwners, int]]:
+    ) -> list[_WalkPart]:
         wanted = None if inodes is None else _as_set(inodes)
         if below is not None:
             # A link in a capture cannot be followed to a namespace: every process is
@@ -582,11 +678,13 @@ def _walk_fds(
     namespace: NamespaceId | None,
     wanted: Collection[int] | None,
     below: int | None = None,
-) -> tuple[SocketOwners, int]:
+) -> _WalkPart:
     """Walk ``<root>/<pid>/fd`` for the pids taken from ``pending``.
 
     Returns the sockets found (inode to sorted pids), only those in ``wanted`` when it is
-    given, and how many processes could be inspected. A process known to be in another
+    given, how many processes could be inspected, how many could not be for lack of
+    permission (``EACCES``, ``EPERM``: another user's process, when not root) and how
+    many exited before their ``fd`` folder was read. A process known to be in another
     network namespace than ``namespace`` is inspected without a walk: none of its
     sockets are reported. Processes that vanish or cannot be read mid-walk are skipped:
     that is normal on a live host. Bytes paths all along: no str round trips per fd.
@@ -596,7 +694,7 @@ def _walk_fds(
     themselves are only ever read as links (``readlink``), never followed, either way.
     """
     found: SocketOwners = {}
-    inspected = 0
+    inspected = denied = vanished = 0
     readlink = os.readlink
     get = found.get
     for entry in pending:
@@ -610,7 +708,11 @@ def _walk_fds(
             fd_path = base + b"/fd"
             try:
                 fd_dir = os.open(fd_path, _DIRECTORY_FLAGS)
-            except OSError:
+            except OSError as exc:
+                if exc.errno in _DENIED:
+                    denied += 1
+                elif exc.errno in _GONE:
+                    vanished += 1
                 continue
         else:
             captured = _captured_fds(root, below, entry)
@@ -623,7 +725,11 @@ def _walk_fds(
                     fds = os.listdir(fd_path)
                 else:
                     fds = [os.fsencode(name) for name in os.listdir(fd_dir)]
-            except OSError:
+            except OSError as exc:
+                if exc.errno in _DENIED:
+                    denied += 1
+                elif exc.errno in _GONE:
+                    vanished += 1
                 continue
             inspected += 1
             pid = int(entry)
@@ -650,7 +756,23 @@ def _walk_fds(
                     found[inode] = tuple(sorted((*pids, pid)))
         finally:
             os.close(fd_dir)
-    return found, inspected
+    return _WalkPart(found, inspected, denied, vanished)
+
+
+# Why a process folder could not be walked: not allowed (another user's process, when
+# not root: the ptrace access check of proc_fd_access_allowed()), or gone (it exited
+# between the listing of the folder and the walk of its fd folder).
+_DENIED = frozenset({errno.EACCES, errno.EPERM})
+_GONE = frozenset({errno.ENOENT, errno.ESRCH})
+
+
+class _WalkPart(NamedTuple):
+    """What one thread of the walk found: sockets, and processes by outcome."""
+
+    found: SocketOwners
+    inspected: int
+    denied: int
+    vanished: int
 
 
 def _captured_fds(root: bytes, below: int, entry: bytes) -> int | None:

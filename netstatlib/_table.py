@@ -260,6 +260,19 @@ def _html(
     return "".join(parts)
 
 
+def _notes_text(notes: tuple[str, ...]) -> str:
+    """The notes of a table as ``repr()`` ends with them: one escaped line each."""
+    return "".join(f"\nnote: {safe_text(note)}" for note in notes)
+
+
+def _notes_html(notes: tuple[str, ...]) -> str:
+    """The notes of a table below its HTML form, escaped."""
+    if not notes:
+        return ""
+    items = "".join(f"<li>{_html_escape(safe_text(note))}</li>" for note in notes)
+    return f'<ul style="margin:0.3em 0">{items}</ul>'
+
+
 def record_dict(record: Any, *, plain: bool = False) -> dict[str, Any]:
     """The fields of an attrs record as a dict (values converted if ``plain``)."""
     names = [field.name for field in attrs.fields(type(record))]
@@ -371,11 +384,40 @@ class Table(Sequence[R], Generic[R]):
     str/int/list/dict), ``to_pandas()`` a DataFrame when pandas is installed.
     """
 
-    __slots__ = ("_record_type", "_rows")
+    __slots__ = ("_notes", "_record_type", "_rows")
 
-    def __init__(self, rows: Iterable[R] = (), *, record_type: type[R] | None = None) -> None:
+    def __init__(
+        self,
+        rows: Iterable[R] = (),
+        *,
+        record_type: type[R] | None = None,
+        notes: Iterable[str] = (),
+    ) -> None:
         self._rows: tuple[R, ...] = tuple(rows)
         self._record_type = record_type
+        if isinstance(notes, str):
+            raise UsageError("notes is an iterable of sentences, not one string")
+        self._notes: tuple[str, ...] = tuple(dict.fromkeys(notes))
+        if not all(isinstance(note, str) and note for note in self._notes):
+            raise UsageError(f"notes must be non-empty strings, not {self._notes!r}")
+
+    @property
+    def complete(self) -> bool:
+        """Whether the records are all there is: ``False`` when the source could not see
+        everything the query asked for, and :attr:`notes` says what is missing."""
+        return not self._notes
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Sentences saying what is missing from this table, each once, in the order
+        they were found: owners that could not be read (not root, ``hidepid``),
+        processes that exited while they were looked up, socket tables the backend
+        cannot list. Empty for a complete table. Kept by every table made from this
+        one (:meth:`sort`, :meth:`where`, slices, :meth:`counts`); the text is as the
+        backend wrote it (a capture's may hold anything), so escape it before
+        printing it to a terminal, as ``repr()``, the HTML form and the command line
+        do. Two tables with the same records compare equal whatever their notes."""
+        return self._notes
 
     @property
     def record_type(self) -> type[R] | None:
@@ -389,7 +431,7 @@ class Table(Sequence[R], Generic[R]):
 
     def _derived(self, rows: Iterable[R]) -> Table[R]:
         """A table of some of these records (sorted, filtered, sliced), of the same type."""
-        return Table(rows, record_type=self._record_type)
+        return Table(rows, record_type=self._record_type, notes=self._notes)
 
     @overload
     def __getitem__(self, index: int) -> R: ...
@@ -490,7 +532,7 @@ class Table(Sequence[R], Generic[R]):
             for row in self._rows:
                 values = tuple(get(row) for get in getters)
                 tally[values] = tally.get(values, 0) + 1
-        return GroupCounts(fields, tally.items())
+        return GroupCounts(fields, tally.items(), notes=self._notes)
 
     def to_text(self, max_lines: int | None = None) -> str:
         """The aligned text table; with ``max_lines``, lines past it are summarised."""
@@ -503,14 +545,16 @@ class Table(Sequence[R], Generic[R]):
 
     def _summary(self) -> str:
         count = len(self._rows)
+        incomplete = "" if not self._notes else ", incomplete"
         if not count:
             known = self._record_type
-            return f"<Table: no {known.__name__} records>" if known else "<Table: no records>"
+            what = f"no {known.__name__} records" if known else "no records"
+            return f"<Table: {what}{incomplete}>"
         kind = type(self._rows[0]).__name__
-        return f"<Table: {count} {kind} record{'' if count == 1 else 's'}>"
+        return f"<Table: {count} {kind} record{'' if count == 1 else 's'}{incomplete}>"
 
     def __repr__(self) -> str:
-        return f"{self._summary()}\n{self.to_text(_REPR_LINES)}"
+        return f"{self._summary()}\n{self.to_text(_REPR_LINES)}{_notes_text(self._notes)}"
 
     def to_html(self, max_lines: int | None = _HTML_LINES) -> str:
         """The table as HTML, what Jupyter shows: the text form's columns in a
@@ -521,13 +565,15 @@ class Table(Sequence[R], Generic[R]):
         with thousands separated. Every cell is escaped, as in the text form.
         """
         if not self._rows:
-            return "<p><em>(no rows)</em></p>"
+            return "<p><em>(no rows)</em></p>" + _notes_html(self._notes)
         headers, body = _cells(self._rows)
         total = len(body)
         if max_lines is not None:
             body = body[:max_lines]
         grouped = isinstance(self._rows[0], ProtocolStats) and self._kinds() == {ProtocolStats}
-        return _html(headers, body, self._summary()[1:-1], total, grouped=grouped)
+        return _html(headers, body, self._summary()[1:-1], total, grouped=grouped) + _notes_html(
+            self._notes
+        )
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -580,6 +626,7 @@ class Table(Sequence[R], Generic[R]):
             )
             groups = list(dict.fromkeys(group for group, _, _ in long))
             data["group"] = pandas.Categorical(data["group"].astype(object), categories=groups)
+            data.attrs["notes"] = list(self._notes)
             return data
         names: list[str] = []
         declared: dict[str, type] = {}
@@ -595,7 +642,9 @@ class Table(Sequence[R], Generic[R]):
             else [row if name == "value" else None for name in names]
             for row in rows
         ]
-        return frame(pandas, names, values, declared)
+        data = frame(pandas, names, values, declared)
+        data.attrs["notes"] = list(self._notes)
+        return data
 
 
 class GroupCounts(Mapping[Any, int]):
@@ -609,12 +658,29 @@ class GroupCounts(Mapping[Any, int]):
     converts like a :class:`Table` (:meth:`to_dicts`, :meth:`to_pandas`).
     """
 
-    __slots__ = ("_counts", "_fields")
+    __slots__ = ("_counts", "_fields", "_notes")
 
-    def __init__(self, fields: Sequence[str], counts: Iterable[tuple[Any, int]]) -> None:
+    def __init__(
+        self,
+        fields: Sequence[str],
+        counts: Iterable[tuple[Any, int]],
+        *,
+        notes: Iterable[str] = (),
+    ) -> None:
         self._fields: tuple[str, ...] = tuple(fields)
         ordered = sorted(counts, key=lambda item: (-item[1], sort_key(item[0])))
         self._counts: dict[Any, int] = dict(ordered)
+        self._notes: tuple[str, ...] = tuple(notes)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the table counted was complete (see :attr:`Table.complete`)."""
+        return not self._notes
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The :attr:`Table.notes` of the table counted: what the counts may miss."""
+        return self._notes
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -651,7 +717,7 @@ class GroupCounts(Mapping[Any, int]):
         return (
             f"<GroupCounts by {', '.join(self._fields)}: {len(self._counts)} "
             f"group{'' if len(self._counts) == 1 else 's'}, {total} record"
-            f"{'' if total == 1 else 's'}>"
+            f"{'' if total == 1 else 's'}{', incomplete' if self._notes else ''}>"
         )
 
     def to_text(self, max_lines: int | None = None) -> str:
@@ -664,17 +730,17 @@ class GroupCounts(Mapping[Any, int]):
         return self.to_text()
 
     def __repr__(self) -> str:
-        return f"{self._summary()}\n{self.to_text(_REPR_LINES)}"
+        return f"{self._summary()}\n{self.to_text(_REPR_LINES)}{_notes_text(self._notes)}"
 
     def to_html(self, max_lines: int | None = _HTML_LINES) -> str:
         """The counts as HTML, as :meth:`Table.to_html` shows a table."""
         if not self._counts:
-            return "<p><em>(no rows)</em></p>"
+            return "<p><em>(no rows)</em></p>" + _notes_html(self._notes)
         headers, body = self._cells()
         total = len(body)
         if max_lines is not None:
             body = body[:max_lines]
-        return _html(headers, body, self._summary()[1:-1], total)
+        return _html(headers, body, self._summary()[1:-1], total) + _notes_html(self._notes)
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -700,4 +766,6 @@ class GroupCounts(Mapping[Any, int]):
         as :meth:`Table.to_pandas` converts it, and ``count``."""
         pandas = _needs_pandas("GroupCounts.to_pandas()")
         rows = [[*self._keys(key), count] for key, count in self._counts.items()]
-        return frame(pandas, [*self._fields, "count"], rows)
+        data = frame(pandas, [*self._fields, "count"], rows)
+        data.attrs["notes"] = list(self._notes)
+        return data

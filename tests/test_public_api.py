@@ -17,6 +17,8 @@ import pytest
 import netstatlib
 
 DOCUMENTED = {
+    "watch",
+    "Sample",
     "snapshot",
     "rates",
     "load_snapshot",

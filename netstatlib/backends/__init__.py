@@ -9,11 +9,15 @@ built-in backend answers and whether it can run here.
 
 A socket query reaches a backend as a :class:`SocketQuery`; files reach the backends
 that read them through a :class:`Source` (:class:`FolderSource`, :class:`MemorySource`).
+A backend says what it could not see (owners it may not read, a table its source
+lacks) with :func:`report_incomplete`; the query functions put it in the returned
+table's :attr:`~netstatlib.Table.notes`.
 """
 
 import typing as _typing
 
-from .._sources import FolderSource, MemorySource, Source
+from .._partial import report_incomplete
+from .._sources import FolderSource, MemorySource, OwnerWalk, Source
 from .._tables import SocketTable
 from ._base import Backend
 from ._capabilities import QUERIES, Capabilities
@@ -53,6 +57,7 @@ __all__ = [
     "LinuxProcfs",
     "MemorySource",
     "NetlinkUnavailableError",
+    "OwnerWalk",
     "Psutil",
     "Runner",
     "SocketQuery",
@@ -62,6 +67,7 @@ __all__ = [
     "available",
     "default_backend",
     "get_backend",
+    "report_incomplete",
 ]
 
 

@@ -24,7 +24,10 @@ class Backend(TypingProtocol):
     query layer applies the query again to what comes back, so a backend returns at
     least the rows the query keeps and may return more. A backend that cannot answer a
     query raises :class:`~netstatlib.UnsupportedError` saying why and what to use
-    instead.
+    instead. One that answers only in part (owners it may not read, a table its source
+    lacks) says so with :func:`~netstatlib.backends.report_incomplete` while the method
+    runs: the query function puts it in the returned table's
+    :attr:`~netstatlib.Table.notes`. A backend that says nothing gives complete tables.
     """
 
     @property

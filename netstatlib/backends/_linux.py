@@ -15,7 +15,8 @@ import attrs
 
 from .._errors import NetstatError, ParseError, UnsupportedError, UsageError
 from .._model import Connection, InterfaceStats, Protocol, ProtocolStats, Route, TcpState
-from .._sources import FolderSource, NamespaceId, Source, network_namespace
+from .._partial import report_incomplete
+from .._sources import FolderSource, NamespaceId, OwnerWalk, Source, network_namespace
 from .._tables import SocketTable
 from ..parsers import procfs
 from ..parsers.procfs import ByteOrder
@@ -338,6 +339,17 @@ class LinuxProcfs:
                     bytecode=_bytecode(query),
                     details=query.details,
                 )
+                if text_tables:
+                    shown = ", ".join(
+                        sorted(
+                            SOCKET_FILES[table][0] for table in text_tables if table in SOCKET_FILES
+                        )
+                    )
+                    report_incomplete(
+                        f"This kernel has no socket diagnostics for {shown} (for raw "
+                        "sockets, the raw_diag module is not loaded): those sockets were read "
+                        "from /proc/net text and have no socket cookie."
+                    )
             except NetlinkUnavailableError as exc:
                 if self._engine_choice == "netlink":
                     self._resolved = False  # every query asks again, and raises
@@ -413,21 +425,38 @@ class LinuxProcfs:
     def _attach_processes(self, rows: list[Connection]) -> None:
         owners: Mapping[int, tuple[int, ...]] | None = {}
         name_of = self.process_name
+        complete = True
         # Rows without an inode (TIME_WAIT, SYN_RECV) belong to no process: no walk then.
         # The walk keeps the rows' sockets only: at 100k rows the set costs 10 ms of a
         # 2.2 s query, and whether all or 1 in 12 of the rows were kept, queries with and
         # without it differed by less than the noise (benchmarks/bench_owner_walk.py).
         if any(row.inode for row in rows):
             captured = self._process_map()
-            if captured is None:
-                owners = self.socket_owners({row.inode for row in rows if row.inode})
-            else:  # a capture: the walk's result and the names, as they were then
-                owners = captured.owners
+            wanted = {row.inode for row in rows if row.inode}
+            if type(self).socket_owners is not LinuxProcfs.socket_owners:
+                # A subclass that answers socket_owners() itself (a made-up process
+                # table) says only what it found.
+                walk = OwnerWalk(owners=self.socket_owners(wanted))
+            else:
+                walk = self.owner_walk(wanted)
+            owners = walk.owners
+            if owners is not None and not walk.complete:
+                # Said only where it matters: some socket has no owner that could be read.
+                unknown = sum(1 for row in rows if row.inode and row.inode not in owners)
+                complete = not unknown
+            if owners is None or not complete:
+                for note in owner_notes(
+                    walk, self._capture_manifest(), source_is_live=self.source.is_live
+                ):
+                    report_incomplete(note, owners=True)
+            if captured is not None:  # a capture: the names, as they were then
                 name_of = captured.name
         if owners is None:
             return  # no process could be inspected: owners stay unknown (None)
         names: dict[int, str | None] = {}
-        no_owner: tuple[int, ...] = ()
+        # A socket no inspected process holds has no owner only when every process that
+        # could hold it was inspected; else its owner is unknown.
+        no_owner: tuple[int, ...] | None = () if complete else None
         get = owners.get
         # The rows were created by this query and nobody else holds them yet: storing two
         # fields through the slot descriptors is far cheaper than rebuilding every record.
@@ -436,7 +465,7 @@ class LinuxProcfs:
         set_process = slots["process"].__set__
         for row in rows:
             inode = row.inode
-            pids = get(inode, no_owner) if inode else no_owner
+            pids = get(inode, no_owner) if inode else ()
             name = None
             if pids:
                 first = pids[0]
@@ -446,6 +475,40 @@ class LinuxProcfs:
                     name = names[first] = name_of(first)
             set_pids(row, pids)
             set_process(row, name)
+
+    def _capture_manifest(self) -> CaptureManifest | None:
+        if self.source.is_live:
+            return None
+        from .._capture_format import optional_manifest
+
+        return optional_manifest(self.source)
+
+    def owner_walk(self, inodes: Collection[int] | None = None) -> OwnerWalk:
+        """The owners of sockets (:meth:`socket_owners`) with what the walk could not
+        see (:class:`~netstatlib.backends.OwnerWalk`): processes it was not allowed to
+        inspect, processes that exited during it, a ``/proc`` that hides processes
+        (``hidepid``). For a capture, the walk that was made when it was taken, as its
+        manifest records it."""
+        captured = self._process_map()
+        if captured is not None:
+            found = captured.owners
+            if inodes is not None:
+                found = {inode: pids for inode, pids in found.items() if inode in inodes}
+            else:
+                found = dict(found)
+            manifest = self._capture_manifest()
+            incomplete = manifest is not None and manifest.owners_complete is False
+            # The counts are not recorded: one stands for "some", the notes say which.
+            return OwnerWalk(owners=found, denied=1 if incomplete else 0)
+        if (
+            isinstance(self.source, FolderSource)
+            and type(self.source).socket_owners is FolderSource.socket_owners
+        ):
+            return self.source.owner_walk(namespace=self._read_namespace(), inodes=inodes)
+        # Any other source says only what it found.
+        return OwnerWalk(
+            owners=self.source.socket_owners(namespace=self._read_namespace(), inodes=inodes)
+        )
 
     def _process_map(self) -> ProcessMap | None:
         """A capture's ``processes.json``; never looked for in the live ``/proc``."""
@@ -461,19 +524,15 @@ class LinuxProcfs:
         """Map socket inode to the sorted pids holding it, by one walk of ``<root>/*/fd``.
 
         With ``inodes``, only those sockets are reported. Processes that vanish or cannot
-        be read mid-walk are skipped: that is normal on a live host. In the live
-        ``/proc``, so are processes known to be in another network namespace than the
-        one read (:meth:`~netstatlib.backends.Source.socket_owners`). ``None`` means no
-        process could be inspected at all (a captured ``/proc`` without process
-        folders), so ownership is unknown rather than "no owner". A capture's
-        ``processes.json`` answers instead of a walk.
+        be read mid-walk are skipped: that is normal on a live host (:meth:`owner_walk`
+        says how many). In the live ``/proc``, so are processes known to be in another
+        network namespace than the one read
+        (:meth:`~netstatlib.backends.Source.socket_owners`). ``None`` means no process
+        could be inspected at all (a captured ``/proc`` without process folders), so
+        ownership is unknown rather than "no owner". A capture's ``processes.json``
+        answers instead of a walk.
         """
-        captured = self._process_map()
-        if captured is None:
-            return self.source.socket_owners(namespace=self._read_namespace(), inodes=inodes)
-        if inodes is None:
-            return dict(captured.owners)
-        return {inode: pids for inode, pids in captured.owners.items() if inode in inodes}
+        return self.owner_walk(inodes).owners
 
     def _read_namespace(self) -> NamespaceId | None:
         """The network namespace whose files are read, when the source is the live
@@ -652,8 +711,15 @@ class LinuxProcfs:
                     except ParseError:
                         inodes = None  # keep the owners of every socket rather than fail
             captured_processes = False
+            owners_complete: bool | None = None
+            notes: list[str] = []
             if processes:
-                owners = self.socket_owners(inodes)
+                walk = self.owner_walk(inodes)
+                owners = walk.owners
+                if owners is not None:
+                    unfound = inodes is None or bool(set(inodes) - owners.keys())
+                    owners_complete = walk.complete or not unfound
+                    notes = [] if owners_complete else owner_notes(walk, None)
                 if owners is not None:  # None: no process could be inspected (as live)
                     pids = sorted({owner for pids in owners.values() for owner in pids})
                     names = {owner: self.process_name(owner) for owner in pids}
@@ -690,6 +756,8 @@ class LinuxProcfs:
                 missing=tuple(missing),
                 processes=captured_processes,
                 interface_attributes=attributes is not None,
+                owners_complete=owners_complete if captured_processes else None,
+                owner_notes=tuple(notes) if captured_processes else (),
             )
 
     def _socket_inodes(self, data: bytes, table: SocketTable, name: str) -> list[int]:
@@ -702,6 +770,59 @@ class LinuxProcfs:
                 data, protocol=protocol, family=family, source=source, byteorder=self.byteorder
             )
         return [row.inode for row in rows if row.inode]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}es"
+
+
+def owner_notes(
+    walk: OwnerWalk, manifest: CaptureManifest | None, *, source_is_live: bool = True
+) -> list[str]:
+    """What a walk of ``<pid>/fd`` could not see, in sentences for
+    :attr:`~netstatlib.Table.notes`; for a capture (``manifest``), what its manifest
+    records of the walk made when it was taken."""
+    if manifest is not None and walk.owners is not None:
+        if manifest.owners_complete is not False:
+            return []
+        who = f"user {manifest.user}" if manifest.user else None
+        if manifest.uid is not None:
+            who = f"{who} (uid {manifest.uid})" if who else f"uid {manifest.uid}"
+        taken = f"This capture was taken by {who}" if who else "This capture was taken"
+        recorded = "; ".join(note.rstrip(".") for note in manifest.owner_notes)
+        why = f": {recorded}" if recorded else ""
+        return [
+            f"{taken} without seeing every process{why}. Its sockets without a "
+            "recorded owner show pids=None (unknown)."
+        ]
+    notes = []
+    if walk.owners is None and not source_is_live:
+        notes.append(
+            "This capture holds no owners of sockets (no processes.json, nor process "
+            "folders): pids=None (unknown)."
+        )
+    elif walk.owners is None:
+        notes.append(
+            "No process could be inspected, so the owners of sockets are unknown (pids=None)."
+        )
+    if walk.denied:
+        notes.append(
+            f"{_plural(walk.denied, 'process')} could not be inspected (only root can read "
+            "the open files of another user's process): sockets they may hold show "
+            "pids=None (unknown), and a socket shared with one of them lists only the "
+            "processes that could be inspected."
+        )
+    if walk.hidepid is not None:
+        notes.append(
+            f"/proc is mounted with hidepid={walk.hidepid}, which hides other users' "
+            "processes from this user: sockets they may hold show pids=None (unknown)."
+        )
+    if walk.vanished:
+        notes.append(
+            f"{_plural(walk.vanished, 'process')} exited while owners were looked up: "
+            "sockets they may have held show pids=None (unknown)."
+        )
+    return notes
 
 
 def _bytecode(query: SocketQuery) -> bytes | None:

@@ -16,6 +16,7 @@ platform modules (``psutil/_pslinux.py`` ``NetConnections``, ``psutil/_psosx.py`
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from collections.abc import Callable, Iterable
@@ -26,6 +27,7 @@ import netaddr
 
 from .._errors import AccessDeniedError, NetstatError, UnsupportedError
 from .._model import Connection, Endpoint, InterfaceStats, Protocol, ProtocolStats, Route, TcpState
+from .._partial import report_incomplete
 from .._tables import KINDS, TCP4, TCP6, UDP4, UDP6, UNIX, SocketTable
 from ._capabilities import Capabilities
 from ._socket_query import SocketQuery
@@ -322,6 +324,19 @@ def _wanted_kind(tables: frozenset[SocketTable]) -> str:
     return "all"  # not reached: "all" covers every table psutil has
 
 
+def _sees_every_process() -> bool:
+    """Whether this process may inspect every other (root on POSIX; Windows, where
+    psutil takes the pid of every socket from the system's own tables)."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is None or geteuid() == 0
+
+
+def _may_have_owner(row: Connection) -> bool:
+    """Whether a row can belong to a process: not a TCP socket in TIME_WAIT or a
+    pending request, which no process holds."""
+    return row.state not in (TcpState.TIME_WAIT, TcpState.NEW_SYN_RECV, TcpState.SYN_RECV)
+
+
 @attrs.frozen(kw_only=True)
 class Psutil:
     """Sockets and interface counters through psutil, on any OS psutil supports.
@@ -397,6 +412,13 @@ class Psutil:
             raise UnsupportedError(
                 f"psutil lists TCP, UDP and UNIX sockets only, not {shown}; {instead}"
             )
+        unlisted = asked - wanted
+        if unlisted:
+            shown = ", ".join(sorted(f"{p.value}/{f.name}" for p, f in unlisted))
+            report_incomplete(
+                f"The psutil backend cannot list {shown} sockets, which are left out; "
+                'backend="linux" lists them on Linux.'
+            )
         psutil = _import_psutil()
         kind = _wanted_kind(wanted)
         found = _call(
@@ -458,6 +480,19 @@ class Psutil:
             )
             for row in ordered
         ]
+        if processes and not _sees_every_process():
+            # psutil gives pid None both for a socket no process holds and for one whose
+            # process it may not inspect; without root the two cannot be told apart.
+            unknown = [row for row in rows if not row.pids and _may_have_owner(row)]
+            if unknown:
+                report_incomplete(
+                    "Without root, psutil cannot inspect the processes of other users: "
+                    f"{len(unknown)} socket{'' if len(unknown) == 1 else 's'} without a "
+                    "known owner show pids=None (unknown).",
+                    owners=True,
+                )
+                blank = {id(row) for row in unknown}
+                rows = [attrs.evolve(row, pids=None) if id(row) in blank else row for row in rows]
         keep = query.early_test()
         if keep is not None:
             rows = [row for row in rows if keep(row)]

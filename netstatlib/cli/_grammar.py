@@ -294,6 +294,8 @@ def _unexpected(word: str) -> CommandLineError:
         return CommandLineError(f"unexpected argument {text!r}; did you mean -p {word.lower()}?")
     if word.lower() == "capture":
         return CommandLineError("capture is a command of its own: netstatlib capture DIR")
+    if word.lower() in ("watch", "top", "snapshot", "diff"):
+        return CommandLineError(f"{word.lower()} is a command of its own: put it first")
     return CommandLineError(
         f"unexpected argument {text!r}: the only argument is an interval in seconds "
         "(netstatlib -an 5)"
@@ -496,6 +498,10 @@ usage: netstatlib [-a] [-n] [-o] [-b] [-p PROTO] [-r] [-e] [-s [-z]] [interval]
                   [--extend] [--info] [--filter EXPR] [--json] [--backend NAME]
                   [--root DIR] [interval]
        netstatlib capture DIR [--root PROC] [--pid PID] [--no-processes]
+       netstatlib watch [INTERVAL] [--json] [--program]   (events, one a line)
+       netstatlib top [INTERVAL]          (processes by TCP throughput)
+       netstatlib snapshot FILE | diff FILE [FILE2]   (a baseline; a check)
+       netstatlib exporter [--listen HOST:PORT] [--pid PID]  (Prometheus)
 
 Connections, listening ports, routes, interface and protocol statistics,
 printed as Windows' netstat prints them, on any system netstatlib reads.
@@ -513,7 +519,8 @@ Windows netstat's options (letters combine, in any case: -ano, -anp tcp, -AN):
   -e            interface statistics (a total, then one line per interface)
   -s            statistics per protocol: the counters that are not zero
   interval      show it again every INTERVAL seconds, until Ctrl-C, each
-                display headed by its time (ISO 8601, local time and offset)
+                display headed by its time (ISO 8601, local time and offset);
+                -s and -e show the changes since the previous display
 
 Linux netstat's (and nstat's) habits:
   -t, --tcp         TCP over IPv4 and IPv6 (as -p tcp)

@@ -19,12 +19,16 @@ from typing import Any, TextIO
 from .._capture import open_capture
 from .._errors import NetstatError
 from .._interrupt import INTERRUPTED, command_started
+from .._partial import collecting
 from .._resolve import NameCache
 from .._text import safe_text
 from ..backends._base import Backend
 from ..backends._registry import get_backend
 from ._capture import CAPTURE_HELP, is_capture, parse_capture_args, run_capture
+from ._commands import is_monitoring
+from ._deltas import CounterDisplays, shows_counter_changes
 from ._grammar import HELP, PROG, CommandLineError, Options, parse_args
+from ._monitoring import run_monitoring
 from ._render import Resolver, Services, render
 
 __all__ = ["main"]
@@ -60,6 +64,17 @@ def _write(stream: TextIO, text: str) -> None:
 
 def _error(message: str) -> None:
     _write(sys.stderr, f"{PROG}: {safe_text(message)}")
+
+
+def _say_notes(sentences: Sequence[str], said: set[str]) -> None:
+    """What the tables shown are missing (:attr:`~netstatlib.Table.notes`), on stderr
+    (stdout stays the table, or valid JSON), each note once per run, as netstat says
+    "(Not all processes could be identified ...)"."""
+    for sentence in sentences:
+        if sentence not in said:
+            said.add(sentence)
+            sys.stdout.flush()
+            _write(sys.stderr, f"{PROG}: note: {safe_text(sentence)}")
 
 
 def main(
@@ -108,6 +123,8 @@ def _run(
 ) -> int:
     if is_capture(words):
         return _capture(words)
+    if is_monitoring(words):
+        return run_monitoring(words, iterations=iterations)
     if words[:1] == ["exporter"]:  # netstatlib exporter: its own grammar and help
         from ._exporter import run_exporter
 
@@ -133,18 +150,23 @@ def _run(
     if resolve_deadline is not None:
         resolve_options["deadline"] = resolve_deadline
     shown = 0
+    said: set[str] = set()
     try:
         backend = _source(options)
+        # -s, -e with an interval: the counters' changes since the previous display.
+        display = CounterDisplays().render if shows_counter_changes(options) else render
         while True:
-            text = render(
-                options,
-                backend,
-                resolver=resolver,
-                services=services,
-                resolve_options=resolve_options,
-                time=_now() if options.interval is not None else None,
-            )
+            with collecting() as notes:
+                text = display(
+                    options,
+                    backend,
+                    resolver=resolver,
+                    services=services,
+                    resolve_options=resolve_options,
+                    time=_now() if options.interval is not None else None,
+                )
             _write(sys.stdout, text)
+            _say_notes(notes.sentences, said)
             shown += 1
             if options.interval is None or (iterations is not None and shown >= iterations):
                 return 0

@@ -43,7 +43,7 @@ def select_sockets(options: Options, backend: Backend | None) -> Table[Connectio
     )
     if options.all:
         return rows
-    return Table(row for row in rows if _is_active(row))
+    return rows.where(_is_active)  # keeps the table's notes
 
 
 # The state words of Windows netstat (MIB_TCP_STATE as netstat prints them).

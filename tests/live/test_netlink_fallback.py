@@ -458,3 +458,32 @@ def test_a_socket_is_listed_once_when_the_table_changes_between_datagrams(
     counts = Counter(row.inode for row in rows if row.inode)
     twice = sorted(inode for inode, count in counts.items() if count > 1)
     assert not twice, f"{len(twice)} sockets listed twice (pauses after rows {pauses})"
+
+
+def test_a_table_without_diagnostics_is_read_as_text_and_said(
+    zoo: netns.Zoo, reference: dict[str, Any], one_walk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel without diagnostics for one table (raw_diag or udp_diag not loaded):
+    its sockets come from /proc text, all of them, and the table says they have no
+    cookie; the other tables still come over netlink."""
+    real = _netlink.DiagEngine._inet
+
+    def no_udp(self: Any, diag: Any, protocol: Any, *args: Any) -> Any:
+        if protocol is netstatlib.Protocol.UDP:
+            raise _netlink._Refused(errno.ENOENT)
+        return real(self, diag, protocol, *args)
+
+    monkeypatch.setattr(_netlink.DiagEngine, "_inet", no_udp)
+    backend = LinuxProcfs(pid=zoo.pid)
+    rows = netstatlib.connections("inet", processes=True, backend=backend)
+    assert backend.engine == "netlink"
+    _same_answer(rows, _of_kind(reference["connections"], "inet"))
+    udp = [row for row in rows if row.protocol is netstatlib.Protocol.UDP]
+    tcp = [row for row in rows if row.protocol is netstatlib.Protocol.TCP]
+    assert udp and all(row.cookie is None for row in udp)
+    assert tcp and all(row.cookie is not None for row in tcp if row.inode)
+    assert not rows.complete
+    (note,) = rows.notes
+    assert "udp, udp6" in note and "no socket cookie" in note
+    complete = netstatlib.connections("tcp", processes=False, backend=backend)
+    assert complete.complete and complete.notes == ()
