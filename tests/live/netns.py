@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -499,3 +500,51 @@ def nstat(ns: Namespace, history: Path) -> dict[str, int]:
         env={**os.environ, "NSTAT_HISTORY": str(history)},
     )
     return json.loads(result.stdout)["kernel"]
+
+
+# -- an unprivileged user ----------------------------------------------------------------
+
+NOBODY = 65534
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+
+
+def nobody_can_run(python: str) -> bool:
+    """Whether uid ``NOBODY`` can run ``python`` (3.10 or later)."""
+    result = subprocess.run(
+        [*AS_NOBODY, python, "-c", "import sys; assert sys.version_info >= (3, 10)"],
+        capture_output=True,
+        cwd="/",
+        timeout=COMMAND_TIMEOUT,
+    )
+    return result.returncode == 0
+
+
+@contextlib.contextmanager
+def nobody_interpreter(prefix: str) -> Iterator[tuple[str, str]]:
+    """An interpreter uid ``NOBODY`` can run, and a folder it can read holding copies of
+    netstatlib and what it imports (this venv's own may sit in /root); the folder is
+    removed afterwards. Skips where ``setpriv`` or such an interpreter is missing."""
+    import attr
+    import attrs
+
+    import netstatlib
+
+    require_root()
+    if shutil.which("setpriv") is None:
+        skip_live("An unprivileged run needs setpriv (util-linux), which this machine lacks.")
+    candidates = [os.path.realpath(sys.executable), "/usr/bin/python3", "/usr/local/bin/python3"]
+    runnable = [path for path in candidates if os.path.exists(path) and nobody_can_run(path)]
+    if not runnable:
+        skip_live(f"No Python interpreter that uid {NOBODY} can run is among {candidates}.")
+    folder = tempfile.mkdtemp(prefix=prefix)
+    try:
+        os.chmod(folder, 0o755)
+        ignore = shutil.ignore_patterns("__pycache__")
+        for module in (netstatlib, attr, attrs, netaddr):
+            source = Path(module.__file__).parent  # type: ignore[arg-type]
+            shutil.copytree(source, Path(folder, source.name), ignore=ignore)
+        for path in Path(folder).rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield runnable[0], folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

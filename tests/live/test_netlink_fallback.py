@@ -12,20 +12,14 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import attr
-import attrs
-import netaddr
 import pytest
 
 import netstatlib
@@ -38,7 +32,6 @@ from netstatlib.parsers.sockdiag import DiagDump
 
 from . import netns
 from .netns import row_key
-from conftest import skip_live
 
 pytestmark = pytest.mark.live
 
@@ -215,8 +208,8 @@ def test_a_failure_after_netlink_worked_raises_with_engine_netlink(
 
 # -- a real refusal: an unprivileged user and another network namespace -----------------
 
-NOBODY = 65534
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+NOBODY = netns.NOBODY
+AS_NOBODY = netns.AS_NOBODY
 NOBODY_QUERY = """
 import json, sys
 import netstatlib
@@ -235,39 +228,11 @@ print(json.dumps({
 """
 
 
-def _nobody_can_run(python: str) -> bool:
-    result = subprocess.run(
-        [*AS_NOBODY, python, "-c", "import sys; assert sys.version_info >= (3, 10)"],
-        capture_output=True,
-        cwd="/",
-        timeout=netns.COMMAND_TIMEOUT,
-    )
-    return result.returncode == 0
-
-
 @pytest.fixture(scope="module")
 def nobody_python() -> Iterator[tuple[str, str]]:
-    """An interpreter nobody can run, and a folder nobody can read holding copies of
-    netstatlib and what it imports (this venv's own may sit in /root)."""
-    netns.require_root()
-    if shutil.which("setpriv") is None:
-        skip_live("The real refusal needs setpriv (util-linux), which this machine lacks.")
-    candidates = [os.path.realpath(sys.executable), "/usr/bin/python3", "/usr/local/bin/python3"]
-    runnable = [path for path in candidates if os.path.exists(path) and _nobody_can_run(path)]
-    if not runnable:
-        skip_live(f"No Python interpreter that uid {NOBODY} can run is among {candidates}.")
-    folder = tempfile.mkdtemp(prefix="nsl-nobody-")
-    try:
-        os.chmod(folder, 0o755)
-        ignore = shutil.ignore_patterns("__pycache__")
-        for module in (netstatlib, attr, attrs, netaddr):
-            source = Path(module.__file__).parent  # type: ignore[arg-type]
-            shutil.copytree(source, Path(folder, source.name), ignore=ignore)
-        for path in Path(folder).rglob("*"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        yield runnable[0], folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    """An interpreter nobody can run, and a folder of the packages it imports."""
+    with netns.nobody_interpreter("nsl-nobody-") as found:
+        yield found
 
 
 @pytest.fixture(scope="module")

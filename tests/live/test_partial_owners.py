@@ -27,9 +27,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import attr
-import attrs
-import netaddr
 import pytest
 
 import netstatlib
@@ -41,8 +38,8 @@ from conftest import skip_live
 
 pytestmark = pytest.mark.live
 
-NOBODY = 65534
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+NOBODY = netns.NOBODY
+AS_NOBODY = netns.AS_NOBODY
 
 # A process holding one TCP listener; prints its pid and port as one JSON line.
 HOLDER = """
@@ -71,39 +68,11 @@ print(json.dumps({
 """
 
 
-def _nobody_can_run(python: str) -> bool:
-    result = subprocess.run(
-        [*AS_NOBODY, python, "-c", "import sys; assert sys.version_info >= (3, 10)"],
-        capture_output=True,
-        cwd="/",
-        timeout=netns.COMMAND_TIMEOUT,
-    )
-    return result.returncode == 0
-
-
 @pytest.fixture(scope="module")
 def nobody_python() -> Iterator[tuple[str, str]]:
-    """An interpreter nobody can run, and a folder nobody can read holding copies of
-    netstatlib and what it imports (this venv's may sit in /root)."""
-    netns.require_root()
-    if shutil.which("setpriv") is None:
-        skip_live("An unprivileged run needs setpriv (util-linux), which this machine lacks.")
-    candidates = [os.path.realpath(sys.executable), "/usr/bin/python3", "/usr/local/bin/python3"]
-    runnable = [path for path in candidates if os.path.exists(path) and _nobody_can_run(path)]
-    if not runnable:
-        skip_live(f"No Python interpreter that uid {NOBODY} can run is among {candidates}.")
-    folder = tempfile.mkdtemp(prefix="nsl-partial-")
-    try:
-        os.chmod(folder, 0o755)
-        ignore = shutil.ignore_patterns("__pycache__")
-        for module in (netstatlib, attr, attrs, netaddr):
-            source = Path(module.__file__).parent  # type: ignore[arg-type]
-            shutil.copytree(source, Path(folder, source.name), ignore=ignore)
-        for path in Path(folder).rglob("*"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        yield runnable[0], folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    """An interpreter nobody can run, and a folder of the packages it imports."""
+    with netns.nobody_interpreter("nsl-partial-") as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +88,7 @@ def place() -> Iterator[tuple[netns.Namespace, dict[str, Any], dict[str, Any]]]:
         ) as root_holder:
             root = netns.read_json_line(root_holder)
             candidates = [sys.executable, python, "/usr/bin/python3"]
-            runnable = [path for path in candidates if _nobody_can_run(path)]
+            runnable = [path for path in candidates if netns.nobody_can_run(path)]
             if not runnable:
                 skip_live(f"No Python interpreter that uid {NOBODY} can run.")
             with netns.spawned(
