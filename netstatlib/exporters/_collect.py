@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_MAX_LISTENERS",
     "DEFAULT_MAX_SYN_PORTS",
     "DEFAULT_PROTOCOL_FIELDS",
+    "INTERFACE_COUNTERS",
     "PARTS",
     "TCP_INFO_SUMS",
     "Collection",
@@ -46,7 +47,33 @@ __all__ = [
     "SharedCollection",
     "collect",
     "device_label",
+    "snake_case",
 ]
+
+INTERFACE_COUNTERS = (
+    ("receive", "bytes", "rx_bytes"),
+    ("receive", "packets", "rx_packets"),
+    ("receive", "errors", "rx_errors"),
+    ("receive", "drops", "rx_dropped"),
+    ("transmit", "bytes", "tx_bytes"),
+    ("transmit", "packets", "tx_packets"),
+    ("transmit", "errors", "tx_errors"),
+    ("transmit", "drops", "tx_dropped"),
+)
+"""(direction, what, :class:`~netstatlib.InterfaceStats` field) of each
+``netstat_interface_<direction>_<what>_total`` counter."""
+
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NOT_IN_NAME = re.compile(r"[^a-z0-9_]+")
+
+
+def snake_case(name: str) -> str:
+    """A kernel MIB name in Prometheus' snake case: ``TCPSynRetrans`` is
+    ``tcp_syn_retrans``, ``InCsumErrors`` ``in_csum_errors``, ``Ip6`` ``ip6``; a run of
+    capitals stays one word (``TCPOFOQueue``: ``tcpofo_queue``), and anything but
+    letters, digits and ``_`` becomes ``_``."""
+    return _NOT_IN_NAME.sub("_", _WORD_START.sub("_", name).lower())
+
 
 DEFAULT_PROTOCOL_FIELDS = (
     r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)"

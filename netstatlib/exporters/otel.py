@@ -32,14 +32,15 @@ from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observa
 from .._counters import CounterKind
 from .._version import __version__
 from ._collect import (
+    INTERFACE_COUNTERS,
     PARTS,
     TCP_INFO_SUMS,
     Collection,
     ExporterOptions,
     SharedCollection,
     device_label,
+    snake_case,
 )
-from .prometheus import INTERFACE_COUNTERS, snake_case
 
 __all__ = ["CONNECTION_STATES", "register"]
 

@@ -14,7 +14,6 @@ calls the same facts are listed on the "Monitoring a fleet" page.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -22,12 +21,14 @@ from prometheus_client.registry import Collector
 
 from .._counters import CounterKind
 from ._collect import (
+    INTERFACE_COUNTERS,
     PARTS,
     TCP_INFO_SUMS,
     Collection,
     ExporterOptions,
     SharedCollection,
     device_label,
+    snake_case,
 )
 
 __all__ = [
@@ -37,30 +38,6 @@ __all__ = [
     "protocol_metric_name",
     "snake_case",
 ]
-
-INTERFACE_COUNTERS = (
-    ("receive", "bytes", "rx_bytes"),
-    ("receive", "packets", "rx_packets"),
-    ("receive", "errors", "rx_errors"),
-    ("receive", "drops", "rx_dropped"),
-    ("transmit", "bytes", "tx_bytes"),
-    ("transmit", "packets", "tx_packets"),
-    ("transmit", "errors", "tx_errors"),
-    ("transmit", "drops", "tx_dropped"),
-)
-"""(direction, what, :class:`~netstatlib.InterfaceStats` field) of each
-``netstat_interface_<direction>_<what>_total`` counter."""
-
-_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_NOT_IN_NAME = re.compile(r"[^a-z0-9_]+")
-
-
-def snake_case(name: str) -> str:
-    """A kernel MIB name in Prometheus' snake case: ``TCPSynRetrans`` is
-    ``tcp_syn_retrans``, ``InCsumErrors`` ``in_csum_errors``, ``Ip6`` ``ip6``; a run of
-    capitals stays one word (``TCPOFOQueue``: ``tcpofo_queue``), and anything but
-    letters, digits and ``_`` becomes ``_``."""
-    return _NOT_IN_NAME.sub("_", _WORD_START.sub("_", name).lower())
 
 
 def protocol_metric_name(group: str, counter: str) -> str:
