@@ -99,7 +99,8 @@ def match_connections(
     old = before_rows
     new = after_rows
     if cookies:
-        by_cookie = {row.cookie: row for row in new if row.cookie is not None}
+        with_cookie = [row for row in new if row.cookie is not None]
+        by_cookie = {row.cookie: row for row in with_cookie}
         if by_cookie:
             left = []
             for row in old:
@@ -109,8 +110,14 @@ def match_connections(
                 else:
                     pairs.append((row, other))
             old = left
-            paired = {id(b) for _, b in pairs}
-            new = [row for row in new if id(row) not in paired]
+            if len(by_cookie) + len(pairs) == len(with_cookie):
+                # No cookie named two rows: what is left of by_cookie was not paired.
+                new = [
+                    row for row in new if row.cookie is None or by_cookie.get(row.cookie) is row
+                ]
+            else:
+                paired = {id(b) for _, b in pairs}
+                new = [row for row in new if id(row) not in paired]
 
     def differ(first: Connection, second: Connection) -> bool:
         """Whether the cookies say two sockets are two sockets."""
@@ -358,17 +365,29 @@ def _in_tables(rows: Iterable[Connection], tables: frozenset[Any]) -> list[Conne
 def _socket_changes(before: Snapshot, after: Snapshot) -> dict[str, Any]:
     assert before.connections is not None and after.connections is not None
     common = (before.socket_tables or frozenset()) & (after.socket_tables or frozenset())
-    old = _in_tables(before.connections, common)
-    new = _in_tables(after.connections, common)
+    # A snapshot lists only its own socket tables: rows need a look only when the two
+    # snapshots did not list the same ones.
+    old = (
+        list(before.connections)
+        if before.socket_tables == common
+        else _in_tables(before.connections, common)
+    )
+    new = (
+        list(after.connections)
+        if after.socket_tables == common
+        else _in_tables(after.connections, common)
+    )
     pairs, gone, came = match_connections(old, new, cookies=cookies_comparable(before, after))
-    listened = {listener_address(row) for row in old if row.is_listening}
-    listens = {listener_address(row) for row in new if row.is_listening}
+    old_listeners = [row for row in old if row.is_listening]
+    new_listeners = [row for row in new if row.is_listening]
+    listened = {listener_address(row) for row in old_listeners}
+    listens = {listener_address(row) for row in new_listeners}
     return {
         "listeners_added": Table(
-            row for row in new if row.is_listening and listener_address(row) not in listened
+            row for row in new_listeners if listener_address(row) not in listened
         ),
         "listeners_removed": Table(
-            row for row in old if row.is_listening and listener_address(row) not in listens
+            row for row in old_listeners if listener_address(row) not in listens
         ),
         "opened": Table(row for row in came if not row.is_listening),
         "closed": Table(row for row in gone if not row.is_listening),

@@ -150,6 +150,17 @@ def test_different_cookies_are_different_sockets_on_one_kernel() -> None:
     assert events(changes) == [("opened", new), ("closed", old)]
 
 
+def test_two_rows_of_one_cookie_are_both_kept() -> None:
+    """A cookie names one socket; a listing that repeats one (a hand-made or hostile
+    snapshot) still has every row accounted for: one paired, the other opened."""
+    was = served(cookie=5)
+    twin = served(cookie=5, inode=201, local=ep("10.0.0.1", 2222))
+    changes = diff(shot(connections=[was]), shot(connections=[was, twin], seconds=1))
+    (opened,) = changes.opened
+    assert opened in (was, twin)
+    assert not changes.closed
+
+
 def test_cookies_of_another_boot_are_not_compared() -> None:
     """After a reboot (another boot id) cookies start again: the socket with the same
     cookie is another socket; sockets are then compared by endpoints and inode."""
