@@ -112,9 +112,7 @@ def match_connections(
             old = left
             if len(by_cookie) + len(pairs) == len(with_cookie):
                 # No cookie named two rows: what is left of by_cookie was not paired.
-                new = [
-                    row for row in new if row.cookie is None or by_cookie.get(row.cookie) is row
-                ]
+                new = [row for row in new if row.cookie is None or by_cookie.get(row.cookie) is row]
             else:
                 paired = {id(b) for _, b in pairs}
                 new = [row for row in new if id(row) not in paired]
