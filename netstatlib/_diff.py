@@ -35,6 +35,7 @@ import attrs
 
 from ._errors import UsageError
 from ._escape import safe_text
+from ._gc import gc_paused
 from ._identity import listener_address
 from ._model import Connection, InterfaceStats, Protocol, Route, TcpState
 from ._snapshot import Snapshot
@@ -335,7 +336,8 @@ def diff(before: Snapshot, after: Snapshot) -> SnapshotDiff:
             found[name] = ()
     if before.connections is not None and after.connections is not None:
         compared.append("connections")
-        found.update(_socket_changes(before, after))
+        with gc_paused():  # pairs of records, by the thousand, and no cycle among them
+            found.update(_socket_changes(before, after))
     if before.routes is not None and after.routes is not None:
         compared.append("routes")
         found.update(_route_changes(before.routes, after.routes))

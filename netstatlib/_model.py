@@ -940,9 +940,15 @@ class Connection:
     @property
     def is_listening(self) -> bool:
         """True for a TCP/UNIX listener and for a bound, unconnected UDP/UDP-Lite/raw socket."""
-        if self.protocol is Protocol.TCP or self.protocol is Protocol.UNIX:
-            return self.state is TcpState.LISTEN
+        protocol = self.protocol
+        if protocol is _TCP or protocol is _UNIX:
+            return self.state is _LISTEN
         return self.state is None and self.remote is None
+
+
+_TCP = Protocol.TCP
+_UNIX = Protocol.UNIX
+_LISTEN = TcpState.LISTEN
 
 
 # -- building records fast ---------------------------------------------------------------
