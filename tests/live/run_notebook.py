@@ -22,7 +22,14 @@ CELL_TIMEOUT = 120  # seconds; the first import of matplotlib builds its font ca
 
 def execute(source: Path, target: Path, workdir: Path) -> None:
     notebook = nbformat.read(source, as_version=4)
-    manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel"))
+    # The connection file in the working directory too: left to itself, jupyter_client
+    # writes one to /tmp and does not always remove it.
+    manager = KernelManager(
+        kernel_name="python3",
+        transport="ipc",
+        ip=str(workdir / "kernel"),
+        connection_file=str(workdir / "kernel.json"),
+    )
     client = NotebookClient(
         notebook,
         km=manager,
