@@ -99,66 +99,67 @@ def _named_value(named: NamedEndpoint) -> dict[str, Any]:
     }
 
 
+def _encoded(record: Any, convert: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """The fields of an attrs record that are not ``None``, each value passed through
+    ``convert`` (kept as it is without one)."""
+    value: dict[str, Any] = {}
+    for field in attrs.fields(type(record)):
+        item = getattr(record, field.name)
+        if item is not None:
+            value[field.name] = item if convert is None else convert(item)
+    return value
+
+
 def _plain_record(record: Any) -> dict[str, Any]:
     """The fields of a record of numbers and strings (``TcpInfo``, ``SocketMemory``,
     ``SocketTimer``, ``InterfaceStats``) that are not ``None``."""
-    return {
-        field.name: value
-        for field in attrs.fields(type(record))
-        if (value := getattr(record, field.name)) is not None
-    }
+    return _encoded(record)
+
+
+def _details_item(item: Any) -> Any:
+    if isinstance(item, TcpInfo | SocketMemory | SocketTimer):
+        return _plain_record(item)
+    return item
 
 
 def _details_value(details: SocketDetails) -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    for field in attrs.fields(SocketDetails):
-        item = getattr(details, field.name)
-        if item is None:
-            continue
-        if isinstance(item, TcpInfo | SocketMemory | SocketTimer):
-            item = _plain_record(item)
-        value[field.name] = item
-    return value
+    return _encoded(details, _details_item)
+
+
+def _connection_item(item: Any) -> Any:
+    if isinstance(item, Protocol):
+        return item.value
+    if isinstance(item, _BY_NAME):
+        return item.name
+    if isinstance(item, Endpoint):
+        return _endpoint_value(item)
+    if isinstance(item, NamedEndpoint):
+        return _named_value(item)
+    if isinstance(item, tuple):
+        return list(item)
+    if isinstance(item, SocketDetails):
+        return _details_value(item)
+    return item
 
 
 def encode_connection(connection: Connection) -> dict[str, Any]:
     """``connection`` as a JSON object (see the module's docstring)."""
-    value: dict[str, Any] = {}
-    for field in attrs.fields(Connection):
-        item = getattr(connection, field.name)
-        if item is None:
-            continue
-        if isinstance(item, Protocol):
-            item = item.value
-        elif isinstance(item, _BY_NAME):
-            item = item.name
-        elif isinstance(item, Endpoint):
-            item = _endpoint_value(item)
-        elif isinstance(item, NamedEndpoint):
-            item = _named_value(item)
-        elif isinstance(item, tuple):
-            item = list(item)
-        elif isinstance(item, SocketDetails):
-            item = _details_value(item)
-        value[field.name] = item
-    return value
+    return _encoded(connection, _connection_item)
+
+
+def _route_item(item: Any) -> Any:
+    if isinstance(item, socket.AddressFamily):
+        return item.name
+    if isinstance(item, RouteFlags):
+        return int(item)
+    if isinstance(item, netaddr.IPAddress | netaddr.IPNetwork):
+        return str(item)
+    return item
 
 
 def encode_route(route: Route) -> dict[str, Any]:
     """``route`` as a JSON object."""
-    value: dict[str, Any] = {}
-    for field in attrs.fields(Route):
-        item = getattr(route, field.name)
-        if item is None:
-            continue
-        if isinstance(item, socket.AddressFamily):
-            item = item.name
-        elif isinstance(item, RouteFlags):
-            item = int(item)
-        elif isinstance(item, netaddr.IPAddress | netaddr.IPNetwork):
-            item = str(item)
-        value[field.name] = item
-    return value
+    return _encoded(route, _route_item)
 
 
 def encode_interface(stats: InterfaceStats) -> dict[str, Any]:
