@@ -836,6 +836,31 @@ class SocketDetails(_Deferred):
 
 _DETAIL_FIELDS = tuple(field.name for field in attrs.fields(SocketDetails))
 
+# A builder whose deferred decoding can read ``tcp_info.bytes_acked`` and
+# ``bytes_received`` without decoding the rest registers, under its decode function, a
+# reader of the two from its ``_pending`` tuple (None when the kernel sent no such
+# fields). Throughput over many sockets needs only these two.
+TCP_BYTE_READERS: dict[Any, Any] = {}
+
+
+def tcp_byte_counts(details: SocketDetails) -> tuple[int, int] | None:
+    """``(bytes_acked, bytes_received)`` of ``details.tcp_info``, or ``None`` when either
+    is unknown; read from the kernel's bytes, without decoding the other fields, while
+    ``details`` has not been decoded yet."""
+    try:
+        pending = object.__getattribute__(details, "_pending")
+    except AttributeError:
+        pending = None
+    if pending is not None:
+        reader = TCP_BYTE_READERS.get(pending[0])
+        if reader is not None:
+            found: tuple[int, int] | None = reader(pending)
+            return found
+    info = details.tcp_info
+    if info is None or info.bytes_acked is None or info.bytes_received is None:
+        return None
+    return info.bytes_acked, info.bytes_received
+
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class Connection:

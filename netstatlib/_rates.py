@@ -37,7 +37,16 @@ from ._counters import CounterKind, counter_kind
 from ._diff import check_snapshots, cookies_comparable, match_connections
 from ._errors import UsageError
 from ._escape import safe_text
-from ._model import Connection, Counters, InterfaceStats, Protocol, ProtocolStats, _FrozenMapping
+from ._gc import gc_paused
+from ._model import (
+    Connection,
+    Counters,
+    InterfaceStats,
+    Protocol,
+    ProtocolStats,
+    _FrozenMapping,
+    tcp_byte_counts,
+)
 from ._snapshot import Snapshot
 from ._table import Table
 from ._text import Column, layout
@@ -243,9 +252,10 @@ def rates(before: Snapshot, after: Snapshot) -> Rates:
             _protocol_rates(before.protocols, after.protocols, seconds, width, same_kernel)
         )
     if before.details and after.details:
-        measured = _connection_rates(before, after, seconds)
-        connections = Table(measured)
-        processes = Table(_process_rates(measured))
+        with gc_paused():  # records by the thousand, and no cycle among them
+            measured = _connection_rates(before, after, seconds)
+            connections = Table(measured)
+            processes = Table(_process_rates(measured))
     return Rates(
         interval=seconds,
         before_taken_at=before.taken_at,
@@ -321,33 +331,37 @@ def _protocol_rates(
     return found
 
 
-def _tcp_with_bytes(rows: Table[Connection] | None) -> list[Connection]:
+def _tcp_with_bytes(
+    rows: Table[Connection] | None,
+) -> tuple[list[Connection], dict[int, tuple[int, int]]]:
+    """The TCP connections whose ``tcp_info`` gives both byte counters, and those
+    counters by ``id()`` of the row (read without decoding the rest of the details)."""
     found = []
+    counts: dict[int, tuple[int, int]] = {}
+    tcp = Protocol.TCP
     for row in rows or ():
-        if row.protocol is not Protocol.TCP or row.is_listening:
+        details = row.details
+        if details is None or row.protocol is not tcp or row.is_listening:
             continue
-        info = row.tcp_info
-        if info is not None and info.bytes_acked is not None and info.bytes_received is not None:
+        pair = tcp_byte_counts(details)
+        if pair is not None:
             found.append(row)
-    return found
+            counts[id(row)] = pair
+    return found, counts
 
 
 def _connection_rates(before: Snapshot, after: Snapshot, seconds: float) -> list[ConnectionRate]:
-    pairs, _, _ = match_connections(
-        _tcp_with_bytes(before.connections),
-        _tcp_with_bytes(after.connections),
-        cookies=cookies_comparable(before, after),
-    )
+    old_rows, old_counts = _tcp_with_bytes(before.connections)
+    new_rows, new_counts = _tcp_with_bytes(after.connections)
+    pairs, _, _ = match_connections(old_rows, new_rows, cookies=cookies_comparable(before, after))
     found = []
     for was, row in pairs:
-        old, new = was.tcp_info, row.tcp_info
-        assert old is not None and new is not None
-        assert old.bytes_acked is not None and new.bytes_acked is not None
-        assert old.bytes_received is not None and new.bytes_received is not None
+        old_acked, old_received = old_counts[id(was)]
+        new_acked, new_received = new_counts[id(row)]
         # 64-bit counters of one socket: they go down only if the pair is two sockets (a
         # connection matched without cookies): the second counted from zero.
-        sent, _ = counter_delta(old.bytes_acked, new.bytes_acked, 64)
-        received, _ = counter_delta(old.bytes_received, new.bytes_received, 64)
+        sent, _ = counter_delta(old_acked, new_acked, 64)
+        received, _ = counter_delta(old_received, new_received, 64)
         found.append(
             ConnectionRate(connection=row, tx_bytes=sent / seconds, rx_bytes=received / seconds)
         )

@@ -34,6 +34,7 @@ from netstatlib import (
     Table,
     TcpState,
 )
+from netstatlib._model import tcp_byte_counts
 from netstatlib.backends._netlink import state_mask
 from netstatlib.parsers.sockdiag import (
     NLM_F_DUMP_INTR,
@@ -122,6 +123,21 @@ def test_datagrams_fed_through_one_reused_buffer(name: str) -> None:
     assert dump.error is None and not dump.interrupted
     assert dump.messages == len(dump.rows)
     assert dump.rows == parse_fixture(name)
+
+
+@pytest.mark.parametrize("name", ["tcp_legacy_details", "tcp6_every_attribute"])
+def test_byte_counters_read_without_decoding_match_the_decoded_tcp_info(name: str) -> None:
+    """Throughput reads bytes_acked and bytes_received straight from the kernel's bytes
+    while the details are still undecoded: the same values as the decoded TcpInfo."""
+    quick = [(row, tcp_byte_counts(row.details)) for row in parse_fixture(name) if row.details]
+    assert any(counts is not None for _, counts in quick), "no TCP socket with tcp_info"
+    for row, counts in quick:
+        info = row.tcp_info
+        if info is None:
+            assert counts is None
+        else:
+            assert counts == (info.bytes_acked, info.bytes_received)
+        assert tcp_byte_counts(row.details) == counts  # decoded now: read from the record
 
 
 def _socket_entries(name: str) -> list[dict[str, Any]]:
@@ -224,19 +240,31 @@ KINDS.append(("unix", Protocol.UNIX))
 def _only_parse_errors(datagrams: list[bytes], kind: str, protocol: Protocol, details: bool):
     """Feed the datagrams both ways; anything but a ParseError fails the test. Every
     record the parser accepted must read whole: details are decoded when first read, so
-    reading them (``repr`` reads every field) must never raise."""
+    reading them (``repr`` reads every field) must never raise, and the byte counters
+    read without decoding must be those decoding gives."""
     dump = DiagDump(kind=kind, protocol=protocol, details=details)
     with contextlib.suppress(ParseError):
         for datagram in datagrams:
             if dump.feed(datagram):
                 break
     for row in dump.rows:
-        repr(row)
+        _read_whole(row)
     rows: list[Any] = []
     with contextlib.suppress(ParseError):
         rows = parse_diag_dump(datagrams, kind=kind, protocol=protocol, details=details)
     for row in rows:
-        repr(row)
+        _read_whole(row)
+
+
+def _read_whole(row: Connection) -> None:
+    quick = tcp_byte_counts(row.details) if row.details is not None else None
+    repr(row)
+    if row.details is not None:
+        info = row.details.tcp_info
+        decoded = None
+        if info is not None and info.bytes_acked is not None and info.bytes_received is not None:
+            decoded = (info.bytes_acked, info.bytes_received)
+        assert quick == decoded
 
 
 @PROFILE

@@ -31,6 +31,7 @@ import netaddr
 from .._errors import ParseError, UsageError
 from .._gc import gc_paused
 from .._model import (
+    TCP_BYTE_READERS,
     Connection,
     ConnectionDraft,
     Endpoint,
@@ -106,6 +107,7 @@ def _structs(order: str) -> dict[str, struct.Struct]:
         "u32": struct.Struct(order + "I"),
         "u64": struct.Struct(order + "Q"),
         "two_u32": struct.Struct(order + "II"),
+        "two_u64": struct.Struct(order + "QQ"),
         "error": struct.Struct(order + "i"),
         "memory": struct.Struct(order + "9I"),
     }
@@ -188,6 +190,8 @@ _TCP_INFO_FIELDS: tuple[tuple[int, str, str, float | None], ...] = (
     (228, "I", "snd_wnd", None),
     (232, "I", "rcv_wnd", None),
 )
+# tcp_info's bytes_acked and bytes_received: two u64 from this offset (checked below).
+_BYTES_ACKED_AT = 120
 _TCP_INFO_MINIMUM = 104  # Linux 2.6: up to total_retrans; every kernel sends at least this
 _NO_PACING_RATE = 0xFFFFFFFFFFFFFFFF  # ~0ULL: not pacing (or, for the cap, no cap)
 
@@ -368,7 +372,7 @@ class DiagDump:
             protocol is Protocol.TCP,
             {},
         )
-        self._layouts: dict[int, tuple[struct.Struct, tuple[int, ...]]] = {}
+        self._layouts: dict[int, tuple[struct.Struct, tuple[int, ...], int]] = {}
         self._unix_layouts: dict[int, tuple[Any, tuple[int, ...], bool, Any]] = {}
         self._minimum = {_INET_DIAG_SKMEMINFO: 36, _INET_DIAG_CGROUP_ID: 8}
         if protocol is Protocol.TCP:
@@ -573,7 +577,9 @@ class DiagDump:
                 start = offset + _INET_SIZE
                 layout = layouts.get(length)
                 if layout is None or layout[0].unpack_from(data, start) != layout[1]:
-                    self._check_attributes(data, start, offset + length)
+                    counters_at = self._check_attributes(data, start, offset + length)
+                else:
+                    counters_at = layout[2]
                 deferred = new(details_draft)
                 deferred._pending = (
                     decode_details,
@@ -583,6 +589,7 @@ class DiagDump:
                     retrans,
                     wqueue if state_number == listen_state else None,
                     context,
+                    counters_at,
                 )
                 deferred.__class__ = SocketDetails
                 row.details = deferred
@@ -647,19 +654,25 @@ class DiagDump:
             struct.Struct(values_format).unpack_from,
         )
 
-    def _check_attributes(self, data: Any, start: int, stop: int) -> None:
+    def _check_attributes(self, data: Any, start: int, stop: int) -> int:
         """Walk a socket message's attributes (from ``start`` to ``stop``): raise a
         ParseError for one that is malformed or too short for what it holds, and
         remember the message's layout (where each attribute starts, with its length and
         type) so that the next message of that length and layout is checked by one
         unpack: if every header sits where the walk found it, the walk would find the
-        same."""
+        same. Returns where, from ``start``, the last ``INET_DIAG_INFO`` attribute holds
+        ``bytes_acked`` and ``bytes_received`` (-1 when none holds them), which the
+        layout remembers too (see :func:`_inet_tcp_bytes`)."""
         unpack_attribute = self._structs["attribute"].unpack_from
         fmt = self._structs["attribute"].format[0]
         headers: list[int] = []
         position = header_end = start
+        counters_at = -1
         while position + 4 <= stop:
             size, kind = unpack_attribute(data, position)
+            if kind & 0x3FFF == _INET_DIAG_INFO:
+                at = position + 4 + _BYTES_ACKED_AT
+                counters_at = at - start if at + 16 <= position + size else -1
             if size < 4 or position + size > stop:
                 raise self._bad(f"attribute of length {size} runs past its message", position)
             minimum = self._minimum.get(kind & 0x3FFF, 0)
@@ -674,7 +687,12 @@ class DiagDump:
             headers += (size, kind)
             position += (size + 3) & ~3
         if len(self._layouts) < _MAX_LAYOUTS:
-            self._layouts[stop - start + _INET_SIZE] = (struct.Struct(fmt), tuple(headers))
+            self._layouts[stop - start + _INET_SIZE] = (
+                struct.Struct(fmt),
+                tuple(headers),
+                counters_at,
+            )
+        return counters_at
 
     def _feed_unix(self, data: Any, end: int) -> None:
         structs = self._structs
@@ -828,15 +846,16 @@ _DeferredInet = tuple[
     int,
     "int | None",
     tuple[ByteOrder, bool, dict[bytes, "str | None"]],
+    int,
 ]
 
 
 def _decode_inet_details(pending: _DeferredInet) -> tuple[Any, ...]:
     """The fields of an inet socket's :class:`SocketDetails`, in field order, from what
     ``DiagDump`` kept in its ``_pending``: this function, the message's attributes
-    (checked when the message was fed), its timer fields, the listener's backlog and the
-    dump's context."""
-    _, raw, timer, expires, retrans, backlog, (byteorder, is_tcp, congestion_names) = pending
+    (checked when the message was fed), its timer fields, the listener's backlog, the
+    dump's context and where ``bytes_acked`` sits (for :func:`_inet_tcp_bytes`)."""
+    _, raw, timer, expires, retrans, backlog, (byteorder, is_tcp, congestion_names), _ = pending
     structs = _STRUCTS[byteorder]
     unpack_attribute = structs["attribute"].unpack_from
     tcp_info = congestion = memory = cgroup_id = None
@@ -875,6 +894,27 @@ def _decode_inet_details(pending: _DeferredInet) -> tuple[Any, ...]:
     # backlog (checked at import, below).
     return (tcp_info, congestion, memory, timer_record, cgroup_id, None, backlog)
 
+
+if [(offset, name) for offset, _, name, _ in _TCP_INFO_FIELDS if name.startswith("bytes_")][:2] != [
+    (_BYTES_ACKED_AT, "bytes_acked"),
+    (_BYTES_ACKED_AT + 8, "bytes_received"),
+]:
+    raise RuntimeError("_inet_tcp_bytes no longer matches _TCP_INFO_FIELDS")
+
+
+def _inet_tcp_bytes(pending: _DeferredInet) -> tuple[int, int] | None:
+    """``bytes_acked`` and ``bytes_received`` from what ``_decode_inet_details`` would
+    decode (its last ``INET_DIAG_INFO`` attribute, whose place the feed noted), without
+    decoding the rest; ``None`` where it would leave either as None (not TCP, or a
+    kernel older than 4.1)."""
+    _, raw, _, _, _, _, (byteorder, is_tcp, _), at = pending
+    if at < 0 or not is_tcp:
+        return None
+    found: tuple[int, int] = _STRUCTS[byteorder]["two_u64"].unpack_from(raw, at)
+    return found
+
+
+TCP_BYTE_READERS[_decode_inet_details] = _inet_tcp_bytes
 
 if tuple(field.name for field in attrs.fields(SocketDetails)) != (
     "tcp_info", "congestion", "memory", "timer", "cgroup_id", "peer_inode", "backlog"
