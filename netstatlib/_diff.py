@@ -382,6 +382,15 @@ def _socket_changes(before: Snapshot, after: Snapshot) -> dict[str, Any]:
     new_listeners = [row for row in new if row.is_listening]
     listened = {listener_address(row) for row in old_listeners}
     listens = {listener_address(row) for row in new_listeners}
+    state_changed = []
+    owners_changed = []
+    for was, row in pairs:
+        if was is row:  # one record in both (a listing that reuses unchanged records)
+            continue
+        if was.state is not row.state or was.state_text != row.state_text:
+            state_changed.append(Change(was, row))
+        if was.pids and row.pids and (was.pids != row.pids or was.process != row.process):
+            owners_changed.append(Change(was, row))
     return {
         "listeners_added": Table(
             row for row in new_listeners if listener_address(row) not in listened
@@ -391,14 +400,8 @@ def _socket_changes(before: Snapshot, after: Snapshot) -> dict[str, Any]:
         ),
         "opened": Table(row for row in came if not row.is_listening),
         "closed": Table(row for row in gone if not row.is_listening),
-        "state_changed": tuple(
-            Change(b, a) for b, a in pairs if b.state is not a.state or b.state_text != a.state_text
-        ),
-        "owners_changed": tuple(
-            Change(b, a)
-            for b, a in pairs
-            if b.pids and a.pids and (b.pids != a.pids or b.process != a.process)
-        ),
+        "state_changed": tuple(state_changed),
+        "owners_changed": tuple(owners_changed),
     }
 
 

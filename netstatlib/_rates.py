@@ -30,6 +30,9 @@ next interval).
 from __future__ import annotations
 
 import datetime
+import weakref
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import attrs
 
@@ -44,7 +47,9 @@ from ._model import (
     InterfaceStats,
     Protocol,
     ProtocolStats,
+    TcpState,
     _FrozenMapping,
+    draft_class,
     tcp_byte_counts,
 )
 from ._snapshot import Snapshot
@@ -120,7 +125,7 @@ class ProtocolRate:
     """The counters that went down (reset, or wrapped around)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class ConnectionRate:
     """TCP throughput of one connection, in bytes per second."""
 
@@ -331,42 +336,108 @@ def _protocol_rates(
     return found
 
 
-def _tcp_with_bytes(
-    rows: Table[Connection] | None,
-) -> tuple[list[Connection], dict[int, tuple[int, int]]]:
-    """The TCP connections whose ``tcp_info`` gives both byte counters, and those
-    counters by ``id()`` of the row (read without decoding the rest of the details)."""
-    found = []
-    counts: dict[int, tuple[int, int]] = {}
+class _TcpBytes(NamedTuple):
+    """The TCP connections of a listing whose ``tcp_info`` gives both byte counters,
+    their counters (``bytes_acked``, ``bytes_received``) in the same order, and each
+    one's place by its cookie when every one has a cookie no other has (else None)."""
+
+    rows: list[Connection]
+    counts: list[tuple[int, int]]
+    by_cookie: dict[int, int] | None
+
+
+# The counters of the last listing measured, by a weak reference to its (immutable)
+# table: watch() compares each listing with the one before, which was measured as the
+# second of the previous pair. One entry, replaced whole, so threads cannot tear it.
+_last_measured: tuple[weakref.ref[Table[Connection]], _TcpBytes] | None = None
+
+
+def _tcp_bytes(rows: Table[Connection] | None) -> _TcpBytes:
+    global _last_measured
+    if rows is None:
+        return _TcpBytes([], [], {})
+    last = _last_measured
+    if last is not None and last[0]() is rows:
+        return last[1]
+    found: list[Connection] = []
+    counts: list[tuple[int, int]] = []
+    by_cookie: dict[int, int] | None = {}
     tcp = Protocol.TCP
-    for row in rows or ():
+    listen = TcpState.LISTEN
+    for row in rows:
         details = row.details
-        if details is None or row.protocol is not tcp or row.is_listening:
+        if details is None or row.protocol is not tcp or row.state is listen:
             continue
         pair = tcp_byte_counts(details)
-        if pair is not None:
-            found.append(row)
-            counts[id(row)] = pair
-    return found, counts
+        if pair is None:
+            continue
+        if by_cookie is not None:
+            cookie = row.cookie
+            if cookie is None or cookie in by_cookie:
+                by_cookie = None
+            else:
+                by_cookie[cookie] = len(found)
+        found.append(row)
+        counts.append(pair)
+    measured = _TcpBytes(found, counts, by_cookie)
+    _last_measured = (weakref.ref(rows), measured)
+    return measured
+
+
+def _paired(old: _TcpBytes, new: _TcpBytes, cookies: bool) -> Iterator[tuple[int, int]]:
+    """The places in ``old`` and ``new`` of the connections that are the same, in the
+    order of ``old``: by cookie alone when both listings have one for every connection
+    (what match_connections() would find, without its general pairing), else as
+    match_connections() pairs them."""
+    if cookies and old.by_cookie is not None and new.by_cookie is not None:
+        get = new.by_cookie.get
+        for index, row in enumerate(old.rows):
+            other = get(row.cookie)  # type: ignore[arg-type]
+            if other is not None:
+                yield index, other
+        return
+    old_places = {id(row): index for index, row in enumerate(old.rows)}
+    new_places = {id(row): index for index, row in enumerate(new.rows)}
+    pairs, _, _ = match_connections(old.rows, new.rows, cookies=cookies)
+    for was, row in pairs:
+        yield old_places[id(was)], new_places[id(row)]
 
 
 def _connection_rates(before: Snapshot, after: Snapshot, seconds: float) -> list[ConnectionRate]:
-    old_rows, old_counts = _tcp_with_bytes(before.connections)
-    new_rows, new_counts = _tcp_with_bytes(after.connections)
-    pairs, _, _ = match_connections(old_rows, new_rows, cookies=cookies_comparable(before, after))
-    found = []
-    for was, row in pairs:
-        old_acked, old_received = old_counts[id(was)]
-        new_acked, new_received = new_counts[id(row)]
+    old = _tcp_bytes(before.connections)
+    new = _tcp_bytes(after.connections)
+    old_counts = old.counts
+    new_counts = new.counts
+    new_rows = new.rows
+    build = _RATE_DRAFT
+    sealed = ConnectionRate
+    make = object.__new__
+    found: list[ConnectionRate] = []
+    append = found.append
+    for was, now in _paired(old, new, cookies_comparable(before, after)):
+        old_acked, old_received = old_counts[was]
+        new_acked, new_received = new_counts[now]
         # 64-bit counters of one socket: they go down only if the pair is two sockets (a
-        # connection matched without cookies): the second counted from zero.
-        sent, _ = counter_delta(old_acked, new_acked, 64)
-        received, _ = counter_delta(old_received, new_received, 64)
-        found.append(
-            ConnectionRate(connection=row, tx_bytes=sent / seconds, rx_bytes=received / seconds)
-        )
-    found.sort(key=lambda rate: rate.tx_bytes + rate.rx_bytes, reverse=True)
+        # connection matched without cookies): the second counted from zero, as
+        # counter_delta() says for 64 bits.
+        sent = new_acked - old_acked if new_acked >= old_acked else new_acked
+        received = new_received - old_received if new_received >= old_received else new_received
+        rate = make(build)
+        rate.connection = new_rows[now]
+        rate.tx_bytes = sent / seconds
+        rate.rx_bytes = received / seconds
+        rate.__class__ = sealed
+        append(rate)
+    found.sort(key=_total, reverse=True)
     return found
+
+
+# ConnectionRate records by the thousand, built as ConnectionDraft builds connections.
+_RATE_DRAFT = draft_class(ConnectionRate)
+
+
+def _total(rate: ConnectionRate) -> float:
+    return rate.tx_bytes + rate.rx_bytes
 
 
 def _process_rates(measured: list[ConnectionRate]) -> list[ProcessRate]:

@@ -25,6 +25,7 @@ machine's files nor hang or exhaust the reader (``docs/security.md``).
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import os
 import stat
@@ -79,6 +80,21 @@ def network_namespace(path: str | bytes) -> NamespaceId | None:
     except OSError:
         return None
     return found.st_dev, found.st_ino
+
+
+class RememberingWalker(Protocol):
+    """What :mod:`netstatlib._owner_memory` lends the live walks of a block of code."""
+
+    def walk(
+        self, root: bytes, namespace: NamespaceId | None, inodes: Collection[int] | None
+    ) -> OwnerWalk: ...
+
+
+OWNER_MEMORY: contextvars.ContextVar[RememberingWalker | None] = contextvars.ContextVar(
+    "netstatlib_owner_memory", default=None
+)
+"""The memory the live owner walks of the running code use, if one was lent
+(:func:`netstatlib._owner_memory.remembering_owners`); per thread and per context."""
 
 
 @attrs.frozen(kw_only=True)
@@ -411,6 +427,10 @@ class FolderSource:
         processes it was not allowed to inspect, how many exited during it, and whether
         the ``/proc`` is mounted so as to hide other users' processes (``hidepid``)."""
         root = os.fsencode(self.root)
+        if self.is_live:
+            memory = OWNER_MEMORY.get()
+            if memory is not None:  # a watch lends one: read only what it does not know
+                return memory.walk(root, namespace, inodes)
         # A capture's process folders are opened below its root without following a
         # link; a /proc's (live or mounted) by path, as the kernel presents them.
         below: int | None = None

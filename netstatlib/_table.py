@@ -384,7 +384,8 @@ class Table(Sequence[R], Generic[R]):
     str/int/list/dict), ``to_pandas()`` a DataFrame when pandas is installed.
     """
 
-    __slots__ = ("_notes", "_record_type", "_rows")
+    # __weakref__: a cache may name a table without keeping it alive.
+    __slots__ = ("__weakref__", "_notes", "_record_type", "_rows")
 
     def __init__(
         self,

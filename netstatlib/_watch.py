@@ -10,13 +10,16 @@ all end it with nothing left behind.
 
 Strategy for the cost: each sample asks the backend for the tables the caller named and
 nothing more. Owners (a walk of every process's file descriptors) are looked up only
-with ``processes=True``, and ``tcp_info`` (``details=True``) only with
-``throughput=True``. The sockets are read in a snapshot of their own, with a clock
-reading of their own: :func:`~netstatlib.snapshot` reads the clock once, next to the
-counters, and the sockets after them; on a host with many sockets the time that takes
-varies from one sample to the next, and TCP throughput divided by the counters'
-interval would be off by as much. The counters' rates use the counters' readings, the
-throughput the sockets' readings.
+with ``processes=True``, and each walk reads only the descriptors the one before did
+not see (:class:`~netstatlib._owner_memory.OwnerMemory`, on the live ``/proc``);
+``tcp_info`` (``details=True``) is asked for only with ``throughput=True``, and the
+throughput reads its two byte counters without decoding the rest.
+
+The sockets are read in a snapshot of their own, with a clock reading of their own:
+:func:`~netstatlib.snapshot` reads the clock once, next to the counters, and the sockets
+after them; on a host with many sockets the time that takes varies from one sample to
+the next, and TCP throughput divided by the counters' interval would be off by as much.
+The counters' rates use the counters' readings, the throughput the sockets' readings.
 
 The samples keep their cadence: the n-th is due ``n * interval`` after the first
 snapshot, whatever the readings cost. When a reading takes longer than the interval,
@@ -26,6 +29,8 @@ back to back.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import math
 import threading
@@ -36,10 +41,12 @@ import attrs
 
 from ._diff import SnapshotDiff, diff
 from ._errors import UsageError
+from ._owner_memory import OwnerMemory, remembering_owners
 from ._rates import Rates, rates
 from ._snapshot import TABLES, Snapshot, snapshot
 from .backends._base import Backend
 from .backends._registry import get_backend
+from .parsers.sockdiag import ROW_MEMORY, RowMemory
 
 __all__ = ["Sample", "watch"]
 
@@ -131,6 +138,11 @@ class _Reader:
         self.sockets = "connections" in tables
         self.kind = kind
         self.processes = processes
+        # Owners: each sample's walk reads only the descriptors the last one did not see.
+        self.owners = OwnerMemory() if processes else None
+        # Without owners or details, a socket listed the same as last time keeps its
+        # record (the Linux engine's RowMemory; other backends build every record).
+        self.rows = RowMemory() if not processes and not details else None
         self.details = details
         self.backend = backend
 
@@ -140,14 +152,28 @@ class _Reader:
         counters = snapshot(self.others, backend=self.backend) if self.others else None
         sockets = None
         if self.sockets:
-            sockets = snapshot(
-                "connections",
-                kind=self.kind,
-                processes=self.processes,
-                details=self.details,
-                backend=self.backend,
-            )
+            with contextlib.ExitStack() as stack:
+                if self.owners is not None:
+                    stack.enter_context(remembering_owners(self.owners))
+                if self.rows is not None:
+                    stack.enter_context(_lent(ROW_MEMORY, self.rows))
+                sockets = snapshot(
+                    "connections",
+                    kind=self.kind,
+                    processes=self.processes,
+                    details=self.details,
+                    backend=self.backend,
+                )
         return _merged(counters, sockets, self.notes), counters, sockets
+
+
+@contextlib.contextmanager
+def _lent(variable: contextvars.ContextVar[RowMemory | None], value: RowMemory) -> Iterator[None]:
+    token = variable.set(value)
+    try:
+        yield
+    finally:
+        variable.reset(token)
 
 
 # The backend query behind each table other than the sockets (Capabilities names them so).

@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "netstatlib.parsers",
             "netstatlib._sources",
+            "netstatlib._owner_memory",
             "netstatlib._capture_format",
             "netstatlib._record_json",
             "netstatlib._text",

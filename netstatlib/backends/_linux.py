@@ -330,6 +330,7 @@ class LinuxProcfs:
         diag = self._netlink(probe=False)
         text_tables: Collection[SocketTable] = query.tables
         if diag is not None:
+            from ..parsers.sockdiag import ROW_MEMORY
             from ._netlink import NetlinkUnavailableError
 
             try:
@@ -338,6 +339,9 @@ class LinuxProcfs:
                     states=query.states,
                     bytecode=_bytecode(query),
                     details=query.details,
+                    # Records given owners are completed in place (_attach_processes):
+                    # only records nobody completes may be shared with a past listing.
+                    memory=None if query.processes else ROW_MEMORY.get(),
                 )
                 if text_tables:
                     shown = ", ".join(

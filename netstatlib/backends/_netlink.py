@@ -30,7 +30,7 @@ from .._gc import gc_paused
 from .._model import Connection, Protocol, TcpState
 from .._tables import SocketTable
 from ..parsers.procfs import ByteOrder
-from ..parsers.sockdiag import DiagDump
+from ..parsers.sockdiag import DiagDump, RowMemory
 
 __all__ = ["DiagEngine", "NetlinkUnavailableError", "state_mask"]
 
@@ -201,6 +201,7 @@ class DiagEngine:
         self.namespace = namespace
         self.messages = 0
         self.refused: list[SocketTable] = []
+        self._memory: RowMemory | None = None  # the listing's (sockets())
         self._sequence = 0
 
     def probe(self) -> None:
@@ -232,9 +233,12 @@ class DiagEngine:
         states: Collection[TcpState | None] | None = None,
         bytecode: bytes | None = None,
         details: bool = False,
+        memory: RowMemory | None = None,
     ) -> tuple[list[Connection], list[SocketTable]]:
         """The sockets of ``tables`` in ``states`` passing ``bytecode`` (inet sockets),
-        and the tables the kernel has no diagnostics for (read them elsewhere)."""
+        and the tables the kernel has no diagnostics for (read them elsewhere). With
+        ``memory``, an inet socket listed the same as in the last listing made with it
+        gets that listing's record (:class:`~netstatlib.parsers.sockdiag.RowMemory`)."""
         wanted = set(tables)
         rows: list[Connection] = []
         refused: list[SocketTable] = []
@@ -242,6 +246,9 @@ class DiagEngine:
         stateless_mask = state_mask(states, stateless=True)
         ext = _EXT_DETAILS if details else 0
         self.messages = 0
+        self._memory = memory
+        if memory is not None:
+            memory.begin()
         with open_diag_socket(self.namespace) as diag, gc_paused():
             both_tcp = {(Protocol.TCP, _AF_INET), (Protocol.TCP, _AF_INET6)}
             if both_tcp <= wanted and tcp_mask:
@@ -278,6 +285,8 @@ class DiagEngine:
                 except _Refused:
                     refused.append((Protocol.UNIX, socket.AF_UNIX))
         self.refused = refused
+        if memory is not None:
+            memory.settle()
         return rows, refused
 
     # -- requests ----------------------------------------------------------------------
@@ -336,7 +345,12 @@ class DiagEngine:
         source = f"sock_diag {protocol} dump"
         for _ in range(_DUMP_ATTEMPTS):
             dump = DiagDump(
-                kind=dump_kind, protocol=protocol, details=details, byteorder=_NATIVE, source=source
+                kind=dump_kind,
+                protocol=protocol,
+                details=details,
+                byteorder=_NATIVE,
+                source=source,
+                memory=self._memory,
             )
             self._dump(diag, kind, payload, dump)
             self.messages += dump.messages

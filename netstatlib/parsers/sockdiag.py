@@ -20,6 +20,7 @@ datagram, an attribute running past its message) raises :class:`~netstatlib.Pars
 
 from __future__ import annotations
 
+import contextvars
 import socket
 import struct
 from collections.abc import Iterable
@@ -50,7 +51,9 @@ __all__ = [
     "NLMSG_DONE",
     "NLMSG_ERROR",
     "NLM_F_DUMP_INTR",
+    "ROW_MEMORY",
     "DiagDump",
+    "RowMemory",
     "parse_diag_dump",
     "parse_tcp_info",
 ]
@@ -87,6 +90,7 @@ _TCP_TIME_WAIT = 6
 _TCP_CLOSE = 7
 _TCP_LISTEN = 10
 _NO_COOKIE = 0xFFFFFFFFFFFFFFFF  # INET_DIAG_NOCOOKIE in both halves
+_NO_COOKIE_BYTES = b"\xff" * 8
 _NO_COOKIE_HALF = 0xFFFFFFFF
 _INFINITE_SSTHRESH = 0x7FFFFFFF  # TCP_INFINITE_SSTHRESH: not set yet
 # idiag_timer, as inet_diag.c sets it and ss names it (tmr_name[] in ss.c).
@@ -101,6 +105,10 @@ def _structs(order: str) -> dict[str, struct.Struct]:
         # (if skipped), cookie (two u32 read as one u64), expires, rqueue, wqueue, uid,
         # inode.
         "inet": struct.Struct(order + "IHH8xBBBB2s2s16s16s4xQIIIII"),
+        # The same message in pieces: header; family and state; (timer and retrans
+        # skipped) the socket id (ports, addresses, interface, cookie); (expires
+        # skipped) queues, uid and inode.
+        "inet_quick": struct.Struct(order + "IHH8x2s2x48s4x16s"),
         # nlmsghdr + unix_diag_msg: family, type, state, pad, inode, cookie.
         "unix": struct.Struct(order + "IHH8xBBBxIII"),
         "attribute": struct.Struct(order + "HH"),
@@ -304,6 +312,45 @@ def _unix_name(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+class RowMemory:
+    """The records of a listing, by socket, with what each was built from: the next
+    listing gives a socket whose message says the same again (endpoints, cookie, state,
+    queues, owner uid, inode; the timer may differ) the same record, instead of building
+    an equal one. Sockets without a cookie (a kernel older than 2.6.x) are always built.
+
+    For a caller that lists the same sockets again and again and keeps the records
+    unchanged (:func:`~netstatlib.watch` without owners or details: records that get
+    owners are completed in place once built). A listing fills :attr:`current` while
+    reading :attr:`last`; :meth:`settle` makes it the one the next listing reads.
+    """
+
+    __slots__ = ("current", "last")
+
+    def __init__(self) -> None:
+        self.last: dict[bytes, tuple[bytes, bytes, Connection]] = {}
+        """The last listing's records by their message's socket id (which holds the
+        cookie), each with the rest of the message it was built from but the timer."""
+        self.current: dict[bytes, tuple[bytes, bytes, Connection]] = {}
+        """The listing being read, the same way."""
+
+    def begin(self) -> None:
+        """Start a listing: forget what an unfinished one left in :attr:`current`."""
+        self.current = {}
+
+    def settle(self) -> None:
+        """The listing is whole: the next one reads it."""
+        self.last = self.current
+        self.current = {}
+
+
+ROW_MEMORY: contextvars.ContextVar[RowMemory | None] = contextvars.ContextVar(
+    "netstatlib_row_memory", default=None
+)
+"""The :class:`RowMemory` lent to the listings of the running code, if any (per thread
+and per context); the Linux backend uses it only for queries without owners or
+details."""
+
+
 class DiagDump:
     """The records of one ``sock_diag`` dump, built as its datagrams are fed in.
 
@@ -311,7 +358,9 @@ class DiagDump:
     UDP-Lite or raw) or ``"unix"``. ``details`` fills :attr:`Connection.details
     <netstatlib.Connection.details>` from the attributes the request asked for.
     ``byteorder`` is the byte order of the machine that answered; ``source`` names the
-    dump in error messages.
+    dump in error messages. With ``memory`` (inet dumps without details), a socket
+    whose message is the same as in the last listing gets that listing's record
+    (:class:`RowMemory`).
 
     After each :meth:`feed`, :attr:`done` says whether ``NLMSG_DONE`` arrived,
     :attr:`error` holds the (positive) errno of an ``NLMSG_ERROR``, :attr:`interrupted`
@@ -328,6 +377,7 @@ class DiagDump:
         details: bool = False,
         byteorder: ByteOrder = "little",
         source: str = "<sock_diag>",
+        memory: RowMemory | None = None,
     ) -> None:
         if kind not in ("inet", "unix"):
             raise UsageError(f"kind must be 'inet' or 'unix', not {kind!r}")
@@ -360,6 +410,7 @@ class DiagDump:
         during the dump, so rows may be missing or repeated."""
         self.messages = 0
         """How many socket messages were received: one per record in :attr:`rows`."""
+        self._memory = memory if kind == "inet" and not details else None
         self._structs = _STRUCTS[byteorder]
         # Per-dump caches: a large table repeats addresses, endpoints and states.
         self._endpoints: dict[int, dict[tuple[bytes, bytes], Endpoint]] = {4: {}, 6: {}}
@@ -476,9 +527,45 @@ class DiagDump:
             10: (_AF_INET6, 6, self._endpoints[6], self._addresses[6]),
         }
         interrupted = False
+        memory = self._memory
+        last: dict[bytes, tuple[bytes, bytes, Connection]] = {}
+        current: dict[bytes, tuple[bytes, bytes, Connection]] = {}
+        if memory is not None:
+            last, current = memory.last, memory.current
+        unpack_quick = structs["inet_quick"].unpack_from
+        no_cookie = _NO_COOKIE_BYTES
         offset = 0
         count = 0
         while offset < end:
+            ident = None
+            if memory is not None and offset + _INET_SIZE <= end:
+                # A socket of the last listing whose message says the same again (but for
+                # its timer) gets the same record: read the message's bytes in three
+                # pieces, the socket's identity (sockid: ports, addresses, interface,
+                # cookie) and what else the record is made of, before anything else.
+                length, kind, flags, head, ident, tail = unpack_quick(data, offset)
+                if (
+                    kind >= _NLMSG_MIN_TYPE
+                    and length >= _INET_SIZE
+                    and offset + length <= end
+                    and ident[40:] != no_cookie
+                ):
+                    known = last.get(ident)
+                    if (
+                        known is not None
+                        and known[0] == head
+                        and known[1] == tail
+                        and known[2].protocol is protocol
+                    ):
+                        if flags & NLM_F_DUMP_INTR:
+                            interrupted = True
+                        current[ident] = known
+                        append(known[2])
+                        count += 1
+                        offset += (length + 3) & ~3
+                        continue
+                else:
+                    ident = None
             if offset + _INET_SIZE <= end:
                 (
                     length,
@@ -597,6 +684,8 @@ class DiagDump:
                 row.details = None
             row.__class__ = sealed  # type: ignore[assignment]
             append(row)
+            if ident is not None:
+                current[ident] = (head, tail, row)  # type: ignore[assignment]
             count += 1
             offset += (length + 3) & ~3
         self.messages += count
