@@ -167,8 +167,13 @@ class OwnerMemory:
                         continue
                     try:
                         target = readlink(fd, dir_fd=fd_dir)
-                    except OSError:
-                        continue  # closed meanwhile: read again next time
+                    except OSError as exc:
+                        # Refused (some sandboxes refuse even root the links of pid 1):
+                        # it will be again, and the full walk skips it too. Otherwise
+                        # closed meanwhile: read again next time.
+                        if exc.errno in _DENIED:
+                            fds[fd] = None
+                        continue
                     inode = None
                     if target[:8] == b"socket:[" and target[-1:] == b"]":
                         with contextlib.suppress(ValueError):

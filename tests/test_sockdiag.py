@@ -41,6 +41,7 @@ from netstatlib.parsers.sockdiag import (
     NLMSG_DONE,
     NLMSG_ERROR,
     DiagDump,
+    RowMemory,
     parse_diag_dump,
     parse_tcp_info,
 )
@@ -870,3 +871,98 @@ def test_unix_messages_laid_out_alike_are_read_alike() -> None:
         (5, 3, 7, None, "/x\0"),
         (6, 3, 7, 33, None),
     ]
+
+
+# -- records kept from one listing to the next (RowMemory) -----------------------------
+
+REUSABLE = ["tcp_legacy", "udp4", "udp6"]  # inet dumps without details
+
+
+def _with_memory(name: str, datagrams: list[bytes], memory: RowMemory) -> list[Connection]:
+    dump = DiagDump(source=name, memory=memory, **parse_arguments(name))
+    memory.begin()
+    for datagram in datagrams:
+        if dump.feed(datagram):
+            break
+    if not dump.done or dump.error is not None:  # as parse_diag_dump() and the engine
+        raise ParseError("the dump failed", source=name)
+    memory.settle()
+    return dump.rows
+
+
+def _socket_messages(datagram: bytes) -> list[int]:
+    """Where each socket message of a datagram starts."""
+    return [
+        offset
+        for offset in sorted(_message_ends(datagram))[:-1]
+        if struct.unpack_from("<H", datagram, offset + 4)[0] >= 0x10
+    ]
+
+
+@pytest.mark.parametrize("name", REUSABLE)
+def test_an_unchanged_socket_keeps_its_record(name: str) -> None:
+    memory = RowMemory()
+    first = _with_memory(name, DATAGRAMS[name], memory)
+    again = _with_memory(name, DATAGRAMS[name], memory)
+    assert first and again == first == parse_fixture(name)
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    assert len(memory.last) == len(first)
+
+
+@pytest.mark.parametrize("name", REUSABLE)
+def test_a_changed_message_gets_a_new_record_and_a_new_timer_does_not(name: str) -> None:
+    memory = RowMemory()
+    first = _with_memory(name, DATAGRAMS[name], memory)
+    datagrams = [bytearray(datagram) for datagram in DATAGRAMS[name]]
+    starts = _socket_messages(bytes(datagrams[0]))
+    assert len(starts) >= 2
+    changed, timed = starts[0], starts[1]
+    body = 16  # the netlink header, then inet_diag_msg
+    struct.pack_into("<I", datagrams[0], changed + body + 56, 4321)  # idiag_rqueue
+    datagrams[0][timed + body + 2] = 1  # idiag_timer: a retransmit timer...
+    struct.pack_into("<I", datagrams[0], timed + body + 52, 200)  # ...due in 200 ms
+    frames = [bytes(datagram) for datagram in datagrams]
+    again = _with_memory(name, frames, memory)
+    assert again == parse_diag_dump(frames, source=name, **parse_arguments(name))
+    assert again[0] is not first[0] and again[0].recv_queue == 4321
+    assert again[1] is first[1]  # the record holds no timer without details
+    assert all(a is b for a, b in zip(first[2:], again[2:], strict=True))
+
+
+def test_details_and_unix_dumps_never_use_the_memory() -> None:
+    for name in ("tcp_legacy_details", "unix"):
+        memory = RowMemory()
+        first = _with_memory(name, DATAGRAMS[name], memory)
+        again = _with_memory(name, DATAGRAMS[name], memory)
+        assert not memory.last and again == first
+        assert not any(a is b for a, b in zip(first, again, strict=True))
+
+
+@PROFILE
+@given(name=st.sampled_from(REUSABLE), data=st.data())
+def test_any_change_to_a_remembered_dump_reads_as_without_memory(
+    name: str, data: st.DataObject
+) -> None:
+    """Whatever bytes change between two listings, the records with the memory are those
+    without it, or both refuse the dump."""
+    memory = RowMemory()
+    _with_memory(name, DATAGRAMS[name], memory)
+    datagrams = [bytearray(datagram) for datagram in DATAGRAMS[name]]
+    for _ in range(data.draw(st.integers(1, 6))):
+        index = data.draw(st.integers(0, len(datagrams) - 1))
+        if not datagrams[index]:
+            continue
+        where = data.draw(st.integers(0, len(datagrams[index]) - 1))
+        datagrams[index][where] = data.draw(st.integers(0, 255))
+    frames = [bytes(datagram) for datagram in datagrams]
+    try:
+        expected: list[Connection] | None = parse_diag_dump(
+            frames, source=name, **parse_arguments(name)
+        )
+    except ParseError:
+        expected = None
+    try:
+        found: list[Connection] | None = _with_memory(name, frames, memory)
+    except ParseError:
+        found = None
+    assert found == expected
