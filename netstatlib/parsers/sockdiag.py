@@ -106,9 +106,9 @@ def _structs(order: str) -> dict[str, struct.Struct]:
         # inode.
         "inet": struct.Struct(order + "IHH8xBBBB2s2s16s16s4xQIIIII"),
         # The same message in pieces: header; family and state; (timer and retrans
-        # skipped) the socket id (ports, addresses, interface, cookie); (expires
+        # skipped) the socket id (ports, addresses, interface) and its cookie; (expires
         # skipped) queues, uid and inode.
-        "inet_quick": struct.Struct(order + "IHH8x2s2x48s4x16s"),
+        "inet_quick": struct.Struct(order + "IHH8x2s2x40s8s4x16s"),
         # nlmsghdr + unix_diag_msg: family, type, state, pad, inode, cookie.
         "unix": struct.Struct(order + "IHH8xBBBxIII"),
         "attribute": struct.Struct(order + "HH"),
@@ -327,10 +327,10 @@ class RowMemory:
     __slots__ = ("current", "last")
 
     def __init__(self) -> None:
-        self.last: dict[bytes, tuple[bytes, bytes, Connection]] = {}
-        """The last listing's records by their message's socket id (which holds the
-        cookie), each with the rest of the message it was built from but the timer."""
-        self.current: dict[bytes, tuple[bytes, bytes, Connection]] = {}
+        self.last: dict[bytes, tuple[bytes, bytes, bytes, Connection]] = {}
+        """The last listing's records by their socket cookie (its bytes as received),
+        each with the rest of the message it was built from but the timer."""
+        self.current: dict[bytes, tuple[bytes, bytes, bytes, Connection]] = {}
         """The listing being read, the same way."""
 
     def begin(self) -> None:
@@ -528,8 +528,8 @@ class DiagDump:
         }
         interrupted = False
         memory = self._memory
-        last: dict[bytes, tuple[bytes, bytes, Connection]] = {}
-        current: dict[bytes, tuple[bytes, bytes, Connection]] = {}
+        last: dict[bytes, tuple[bytes, bytes, bytes, Connection]] = {}
+        current: dict[bytes, tuple[bytes, bytes, bytes, Connection]] = {}
         if memory is not None:
             last, current = memory.last, memory.current
         unpack_quick = structs["inet_quick"].unpack_from
@@ -537,35 +537,36 @@ class DiagDump:
         offset = 0
         count = 0
         while offset < end:
-            ident = None
+            tag = None
             if memory is not None and offset + _INET_SIZE <= end:
                 # A socket of the last listing whose message says the same again (but for
                 # its timer) gets the same record: read the message's bytes in three
                 # pieces, the socket's identity (sockid: ports, addresses, interface,
                 # cookie) and what else the record is made of, before anything else.
-                length, kind, flags, head, ident, tail = unpack_quick(data, offset)
+                length, kind, flags, head, ident, tag, tail = unpack_quick(data, offset)
                 if (
                     kind >= _NLMSG_MIN_TYPE
                     and length >= _INET_SIZE
                     and offset + length <= end
-                    and ident[40:] != no_cookie
+                    and tag != no_cookie
                 ):
-                    known = last.get(ident)
+                    known = last.get(tag)
                     if (
                         known is not None
                         and known[0] == head
-                        and known[1] == tail
-                        and known[2].protocol is protocol
+                        and known[1] == ident
+                        and known[2] == tail
+                        and known[3].protocol is protocol
                     ):
                         if flags & NLM_F_DUMP_INTR:
                             interrupted = True
-                        current[ident] = known
-                        append(known[2])
+                        current[tag] = known
+                        append(known[3])
                         count += 1
                         offset += (length + 3) & ~3
                         continue
                 else:
-                    ident = None
+                    tag = None
             if offset + _INET_SIZE <= end:
                 (
                     length,
@@ -684,8 +685,8 @@ class DiagDump:
                 row.details = None
             row.__class__ = sealed  # type: ignore[assignment]
             append(row)
-            if ident is not None:
-                current[ident] = (head, tail, row)  # type: ignore[assignment]
+            if tag is not None:
+                current[tag] = (head, ident, tail, row)  # type: ignore[assignment]
             count += 1
             offset += (length + 3) & ~3
         self.messages += count
