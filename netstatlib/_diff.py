@@ -111,7 +111,9 @@ def match_connections(
                 else:
                     pairs.append((row, other))
             old = left
-            if len(by_cookie) + len(pairs) == len(with_cookie):
+            if not by_cookie and len(pairs) == len(new):
+                new = []  # every row had a cookie, and each was paired
+            elif len(by_cookie) + len(pairs) == len(with_cookie):
                 # No cookie named two rows: what is left of by_cookie was not paired.
                 new = [row for row in new if row.cookie is None or by_cookie.get(row.cookie) is row]
             else:
@@ -362,6 +364,19 @@ def _in_tables(rows: Iterable[Connection], tables: frozenset[Any]) -> list[Conne
     ]
 
 
+def _listeners(rows: list[Connection]) -> list[Connection]:
+    """The rows that are listening (:attr:`Connection.is_listening`, inlined: this runs
+    over every row of both snapshots)."""
+    stateful = (Protocol.TCP, Protocol.UNIX)
+    listen = TcpState.LISTEN
+    return [
+        row
+        for row in rows
+        if (row.state is listen if row.protocol in stateful else row.state is None)
+        and (row.remote is None or row.protocol in stateful)
+    ]
+
+
 def _socket_changes(before: Snapshot, after: Snapshot) -> dict[str, Any]:
     assert before.connections is not None and after.connections is not None
     common = (before.socket_tables or frozenset()) & (after.socket_tables or frozenset())
@@ -378,8 +393,8 @@ def _socket_changes(before: Snapshot, after: Snapshot) -> dict[str, Any]:
         else _in_tables(after.connections, common)
     )
     pairs, gone, came = match_connections(old, new, cookies=cookies_comparable(before, after))
-    old_listeners = [row for row in old if row.is_listening]
-    new_listeners = [row for row in new if row.is_listening]
+    old_listeners = _listeners(old)
+    new_listeners = _listeners(new)
     listened = {listener_address(row) for row in old_listeners}
     listens = {listener_address(row) for row in new_listeners}
     state_changed = []

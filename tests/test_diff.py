@@ -367,3 +367,20 @@ def test_diff_and_rates_compare_snapshots_not_tables() -> None:
         diff(table, table)  # type: ignore[arg-type]
     with pytest.raises(netstatlib.UsageError, match="rates\\(\\) compares two snapshots"):
         netstatlib.rates(shot(interfaces=[]), table)  # type: ignore[arg-type]
+
+
+def test_the_listeners_a_diff_picks_are_those_that_say_they_listen() -> None:
+    """_diff._listeners inlines Connection.is_listening for speed: the same rows, every
+    protocol against every state, with and without a peer."""
+    from netstatlib._diff import _listeners
+
+    rows = [
+        conn(ep("10.0.0.1", 80), remote, protocol=protocol, state=state)
+        for protocol in Protocol
+        for state in (None, *TcpState)
+        for remote in (None, ep("10.0.0.2", 5000))
+    ]
+    picked = _listeners(rows)
+    assert picked == [row for row in rows if row.is_listening]
+    assert any(row.protocol is Protocol.UDP for row in picked)
+    assert any(row.protocol is Protocol.TCP for row in picked)

@@ -312,6 +312,21 @@ def _unix_name(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+_STATE_TABLES: dict[tuple[str, bool], list[tuple[TcpState | None, str | None]]] = {}
+
+
+def _states_of(kind: str, datagram: bool) -> list[tuple[TcpState | None, str | None]]:
+    """Each state number's state and text, for a dump of ``kind`` (built once, shared by
+    every dump of that kind: a watch makes several dumps a second)."""
+    found = _STATE_TABLES.get((kind, datagram))
+    if found is None:
+        found = _STATE_TABLES[(kind, datagram)] = [
+            _unix_state(number) if kind == "unix" else _state(number, datagram)
+            for number in range(256)
+        ]
+    return found
+
+
 class RowMemory:
     """The records of a listing, by socket, with what each was built from: the next
     listing gives a socket whose message says the same again (endpoints, cookie, state,
@@ -428,11 +443,7 @@ class DiagDump:
         self._minimum = {_INET_DIAG_SKMEMINFO: 36, _INET_DIAG_CGROUP_ID: 8}
         if protocol is Protocol.TCP:
             self._minimum[_INET_DIAG_INFO] = _TCP_INFO_MINIMUM
-        datagram = protocol is not Protocol.TCP
-        self._states: list[tuple[TcpState | None, str | None]] = [
-            _unix_state(number) if kind == "unix" else _state(number, datagram)
-            for number in range(256)
-        ]
+        self._states = _states_of(kind, protocol is not Protocol.TCP)
 
     def feed(self, data: bytes | bytearray | memoryview, size: int | None = None) -> bool:
         """Take one datagram (its first ``size`` bytes); return :attr:`done`."""
