@@ -34,6 +34,7 @@ import contextlib
 import os
 import time
 from collections.abc import Collection, Iterator
+from collections.abc import Set as AbstractSet
 
 from ._errors import NetstatError
 from ._sources import (
@@ -62,14 +63,17 @@ def remembering_owners(memory: OwnerMemory) -> Iterator[OwnerMemory]:
 
 
 class _Process:
-    """One process as the last walk saw it: its folder's inode, and for each descriptor
-    number the socket inode it held (``None`` for anything that is not a socket)."""
+    """One process as the last walk saw it: its folder's inode, its descriptor numbers
+    as listed, the socket inode each held (``None`` for anything that is not a socket),
+    and those sockets."""
 
-    __slots__ = ("fds", "folder")
+    __slots__ = ("fds", "folder", "numbers", "sockets")
 
-    def __init__(self, folder: int, fds: dict[bytes, int | None]) -> None:
+    def __init__(self, folder: int, numbers: list[bytes], fds: dict[bytes, int | None]) -> None:
         self.folder = folder
+        self.numbers = numbers
         self.fds = fds
+        self.sockets = {inode for inode in fds.values() if inode is not None}
 
 
 class OwnerMemory:
@@ -95,22 +99,26 @@ class OwnerMemory:
         """The walk of ``FolderSource.owner_walk`` for the live ``/proc`` at ``root``,
         reading only the descriptors this memory does not know."""
         self.walks += 1
+        wanted: AbstractSet[int] | None = None
+        if inodes is not None:
+            wanted = inodes if isinstance(inodes, (set, frozenset)) else frozenset(inodes)
         scope = (root, namespace)
         full = scope != self._scope or time.monotonic() - self._full_at >= self.refresh
         if full:
             self._forget(scope)
-        found = self._walk(root, namespace, inodes)
-        if not full and found.owners is not None and inodes is not None:
-            owners = found.owners
-            ownerless = {inode for inode in inodes if inode not in owners}
-            if ownerless - self._ownerless:
-                # A socket nobody was found to hold, that had an owner or did not exist
-                # at the last walk: maybe under a number reused since. Walk everything.
-                self._forget(scope)
-                found = self._walk(root, namespace, inodes)
-        if found.owners is not None and inodes is not None:
-            owners = found.owners
-            self._ownerless = {inode for inode in inodes if inode not in owners}
+        found = self._walk(root, namespace, wanted)
+        if (
+            not full
+            and found.owners is not None
+            and wanted is not None
+            and wanted - found.owners.keys() - self._ownerless
+        ):
+            # A socket nobody was found to hold, that had an owner or did not exist at
+            # the last walk: maybe under a number reused since. Walk everything.
+            self._forget(scope)
+            found = self._walk(root, namespace, wanted)
+        if found.owners is not None and wanted is not None:
+            self._ownerless = set(wanted - found.owners.keys())
         return found
 
     def _forget(self, scope: tuple[bytes, NamespaceId | None]) -> None:
@@ -121,7 +129,7 @@ class OwnerMemory:
         self.full_walks += 1
 
     def _walk(
-        self, root: bytes, namespace: NamespaceId | None, inodes: Collection[int] | None
+        self, root: bytes, namespace: NamespaceId | None, wanted: AbstractSet[int] | None
     ) -> OwnerWalk:
         try:
             with os.scandir(root) as listing:
@@ -132,7 +140,6 @@ class OwnerMemory:
         seen: dict[bytes, _Process] = {}
         found: SocketOwners = {}
         inspected = denied = vanished = 0
-        readlink = os.readlink
         for name, folder in entries:
             base = root + b"/" + name
             if namespace is not None:
@@ -140,64 +147,69 @@ class OwnerMemory:
                 if theirs is not None and theirs != namespace:
                     inspected += 1
                     continue
-            fd_path = base + b"/fd"
             before = known.get(name)
-            remembered = before.fds if before is not None and before.folder == folder else {}
+            if before is not None and before.folder != folder:
+                before = None  # another process has this pid now
             try:
-                fd_dir = os.open(fd_path, _DIRECTORY_FLAGS)
+                process = _read_process(base + b"/fd", folder, before)
             except OSError as exc:
                 if exc.errno in _DENIED:
                     denied += 1
                 elif exc.errno in _GONE:
                     vanished += 1
                 continue
-            try:
-                try:
-                    numbers = os.listdir(fd_path)
-                except OSError as exc:
-                    if exc.errno in _DENIED:
-                        denied += 1
-                    elif exc.errno in _GONE:
-                        vanished += 1
-                    continue
-                fds: dict[bytes, int | None] = {}
-                for fd in numbers:
-                    if fd in remembered:
-                        fds[fd] = remembered[fd]
-                        continue
-                    try:
-                        target = readlink(fd, dir_fd=fd_dir)
-                    except OSError as exc:
-                        # Refused (some sandboxes refuse even root the links of pid 1):
-                        # it will be again, and the full walk skips it too. Otherwise
-                        # closed meanwhile: read again next time.
-                        if exc.errno in _DENIED:
-                            fds[fd] = None
-                        continue
-                    inode = None
-                    if target[:8] == b"socket:[" and target[-1:] == b"]":
-                        with contextlib.suppress(ValueError):
-                            inode = int(target[8:-1])
-                    fds[fd] = inode
-            finally:
-                os.close(fd_dir)
             inspected += 1
-            seen[name] = _Process(folder, fds)
-            pid = int(name)
-            mine = (pid,)
-            for inode in fds.values():
-                if inode is None:
-                    continue
-                pids = found.get(inode)
-                if pids is None:
-                    found[inode] = mine
-                elif pid not in pids:
-                    found[inode] = tuple(sorted((*pids, pid)))
+            seen[name] = process
+            if not process.sockets:
+                continue
+            # Sockets are rarely shared between processes: take them in one update (C
+            # speed), then merge the shared ones.
+            mine = (int(name),)
+            shared = found.keys() & process.sockets
+            others = {inode: found[inode] for inode in shared}
+            found.update(dict.fromkeys(process.sockets, mine))
+            for inode, pids in others.items():
+                if mine[0] not in pids:
+                    found[inode] = tuple(sorted((*pids, mine[0])))
         self._processes = seen
         hidden = hidden_processes(os.fsdecode(root))
         if not inspected:
             return OwnerWalk(owners=None, denied=denied, vanished=vanished, hidepid=hidden)
-        if inodes is not None:
-            wanted = inodes if isinstance(inodes, (set, frozenset)) else frozenset(inodes)
-            found = {inode: pids for inode, pids in found.items() if inode in wanted}
+        if wanted is not None:
+            for inode in found.keys() - wanted:
+                del found[inode]
         return OwnerWalk(owners=found, denied=denied, vanished=vanished, hidepid=hidden)
+
+
+def _read_process(fd_path: bytes, folder: int, before: _Process | None) -> _Process:
+    """A process's descriptors, reading the link of each number ``before`` does not
+    know; raises OSError when its ``fd`` folder cannot be read."""
+    fd_dir = os.open(fd_path, _DIRECTORY_FLAGS)
+    try:
+        numbers = os.listdir(fd_path)
+        if before is not None and numbers == before.numbers:
+            return before  # the same numbers, in the same order: nothing to read
+        remembered = before.fds if before is not None else {}
+        fds: dict[bytes, int | None] = {}
+        readlink = os.readlink
+        for fd in numbers:
+            if fd in remembered:
+                fds[fd] = remembered[fd]
+                continue
+            try:
+                target = readlink(fd, dir_fd=fd_dir)
+            except OSError as exc:
+                # Refused (some sandboxes refuse even root the links of pid 1): it will
+                # be again, and the full walk skips it too. Otherwise closed meanwhile:
+                # read again next time.
+                if exc.errno in _DENIED:
+                    fds[fd] = None
+                continue
+            inode = None
+            if target[:8] == b"socket:[" and target[-1:] == b"]":
+                with contextlib.suppress(ValueError):
+                    inode = int(target[8:-1])
+            fds[fd] = inode
+    finally:
+        os.close(fd_dir)
+    return _Process(folder, numbers, fds)
