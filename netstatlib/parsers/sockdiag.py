@@ -21,6 +21,7 @@ datagram, an attribute running past its message) raises :class:`~netstatlib.Pars
 from __future__ import annotations
 
 import contextvars
+import operator
 import socket
 import struct
 from collections.abc import Iterable
@@ -518,6 +519,8 @@ class DiagDump:
         layouts = self._layouts
         context = self._context
         decode_details = _decode_inet_details
+        unpack_counters = structs["two_u64"].unpack_from
+        is_tcp = protocol is Protocol.TCP
         details_draft = _DETAILS_DRAFT
         rows: list[Any] = self.rows  # drafts sealed into Connections
         append = rows.append
@@ -688,7 +691,11 @@ class DiagDump:
                     retrans,
                     wqueue if state_number == listen_state else None,
                     context,
-                    counters_at,
+                    # tcp_info's bytes_acked and bytes_received, read while the message
+                    # is at hand: throughput reads only these (TCP_BYTE_READERS).
+                    unpack_counters(data, start + counters_at)
+                    if counters_at >= 0 and is_tcp
+                    else None,
                 )
                 deferred.__class__ = SocketDetails
                 row.details = deferred
@@ -763,7 +770,7 @@ class DiagDump:
         unpack: if every header sits where the walk found it, the walk would find the
         same. Returns where, from ``start``, the last ``INET_DIAG_INFO`` attribute holds
         ``bytes_acked`` and ``bytes_received`` (-1 when none holds them), which the
-        layout remembers too (see :func:`_inet_tcp_bytes`)."""
+        layout remembers too (the feed reads them for ``TCP_BYTE_READERS``)."""
         unpack_attribute = self._structs["attribute"].unpack_from
         fmt = self._structs["attribute"].format[0]
         headers: list[int] = []
@@ -947,7 +954,7 @@ _DeferredInet = tuple[
     int,
     "int | None",
     tuple[ByteOrder, bool, dict[bytes, "str | None"]],
-    int,
+    "tuple[int, int] | None",
 ]
 
 
@@ -955,7 +962,7 @@ def _decode_inet_details(pending: _DeferredInet) -> tuple[Any, ...]:
     """The fields of an inet socket's :class:`SocketDetails`, in field order, from what
     ``DiagDump`` kept in its ``_pending``: this function, the message's attributes
     (checked when the message was fed), its timer fields, the listener's backlog, the
-    dump's context and where ``bytes_acked`` sits (for :func:`_inet_tcp_bytes`)."""
+    dump's context and tcp_info's byte counters (for ``TCP_BYTE_READERS``)."""
     _, raw, timer, expires, retrans, backlog, (byteorder, is_tcp, congestion_names), _ = pending
     structs = _STRUCTS[byteorder]
     unpack_attribute = structs["attribute"].unpack_from
@@ -1000,22 +1007,12 @@ if [(offset, name) for offset, _, name, _ in _TCP_INFO_FIELDS if name.startswith
     (_BYTES_ACKED_AT, "bytes_acked"),
     (_BYTES_ACKED_AT + 8, "bytes_received"),
 ]:
-    raise RuntimeError("_inet_tcp_bytes no longer matches _TCP_INFO_FIELDS")
+    raise RuntimeError("_BYTES_ACKED_AT no longer matches _TCP_INFO_FIELDS")
 
 
-def _inet_tcp_bytes(pending: _DeferredInet) -> tuple[int, int] | None:
-    """``bytes_acked`` and ``bytes_received`` from what ``_decode_inet_details`` would
-    decode (its last ``INET_DIAG_INFO`` attribute, whose place the feed noted), without
-    decoding the rest; ``None`` where it would leave either as None (not TCP, or a
-    kernel older than 4.1)."""
-    _, raw, _, _, _, _, (byteorder, is_tcp, _), at = pending
-    if at < 0 or not is_tcp:
-        return None
-    found: tuple[int, int] = _STRUCTS[byteorder]["two_u64"].unpack_from(raw, at)
-    return found
-
-
-TCP_BYTE_READERS[_decode_inet_details] = _inet_tcp_bytes
+# What _decode_inet_details would give as tcp_info's bytes_acked and bytes_received (its
+# last INET_DIAG_INFO attribute, if long enough), read by the feed: the last item.
+TCP_BYTE_READERS[_decode_inet_details] = operator.itemgetter(7)
 
 if tuple(field.name for field in attrs.fields(SocketDetails)) != (
     "tcp_info", "congestion", "memory", "timer", "cgroup_id", "peer_inode", "backlog"
