@@ -102,6 +102,15 @@ def _interval(value: object) -> float:
     return seconds
 
 
+def _rescan(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"owner_rescan must be a number of seconds, not {value!r}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise UsageError(f"owner_rescan must be 0 or more seconds, not {value!r}")
+    return seconds
+
+
 def _count(value: object) -> int | None:
     if value is None:
         return None
@@ -123,6 +132,7 @@ class _Reader:
         details: bool,
         backend: Backend,
         named: bool,
+        owner_rescan: float = 30.0,
     ) -> None:
         others = [name for name in tables if name != "connections"]
         self.notes: tuple[str, ...] = ()
@@ -139,7 +149,7 @@ class _Reader:
         self.kind = kind
         self.processes = processes
         # Owners: each sample's walk reads only the descriptors the last one did not see.
-        self.owners = OwnerMemory() if processes else None
+        self.owners = OwnerMemory(refresh=owner_rescan) if processes else None
         # Without owners or details, a socket listed the same as last time keeps its
         # record (the Linux engine's RowMemory; other backends build every record).
         self.rows = RowMemory() if not processes and not details else None
@@ -230,6 +240,7 @@ def watch(
     count: int | None = None,
     stop: threading.Event | None = None,
     backend: Backend | str | None = None,
+    owner_rescan: float = 30.0,
 ) -> Iterator[Sample]:
     """Samples of the host every ``interval`` seconds: what changed and how fast since
     the previous one.
@@ -242,6 +253,14 @@ def watch(
     gives :attr:`Rates.processes <netstatlib.Rates.processes>` and
     :attr:`Rates.connections <netstatlib.Rates.connections>` (TCP bytes per second;
     with ``processes=True`` too to know whose).
+
+    Owners cost a walk of every process's descriptors. On the live Linux ``/proc``, each
+    sample's walk reads only the descriptors that are new since the last one, and walks
+    everything when a socket turns up that no process was found to hold. One change
+    can escape that: an existing socket moved onto a descriptor number that held
+    another (``dup2()``, or a socket passed between processes landing on a number just
+    closed) shows its new holder only at the next full walk, made at least every
+    ``owner_rescan`` seconds (0: at every sample, at the full cost).
 
     It runs until ``count`` samples were given (``None``: forever), the loop is left,
     ``stop`` (a :class:`threading.Event`) is set (it is also what the wait between
@@ -258,6 +277,7 @@ def watch(
         raise UsageError(f"stop must be a threading.Event, not {type(stop).__name__}")
     if throughput and "connections" not in tables:
         raise UsageError("throughput=True measures connections: include 'connections'")
+    rescan = _rescan(owner_rescan)
     reader = _Reader(
         tables,
         kind=kind,
@@ -265,6 +285,7 @@ def watch(
         details=throughput,
         backend=get_backend(backend),
         named=include is not None,
+        owner_rescan=rescan,
     )
     return _samples(reader, seconds, samples, stop or threading.Event())
 

@@ -134,11 +134,34 @@ def test_ctrl_c_reaches_the_caller_and_ends_the_iterator() -> None:
         ({"count": -1}, "count must be a number of samples"),
         ({"stop": True}, "stop must be a threading.Event, not bool"),
         ({"include": "interfaces", "throughput": True}, "include 'connections'"),
+        ({"owner_rescan": -1}, "owner_rescan must be 0 or more seconds, not -1"),
+        ({"owner_rescan": float("inf")}, "owner_rescan must be 0 or more seconds, not inf"),
+        ({"owner_rescan": "30"}, "owner_rescan must be a number of seconds, not '30'"),
     ],
 )
 def test_bad_arguments_raise_at_the_call(arguments: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError, match=message.replace("(", r"\(")):
         netstatlib.watch(backend=Changing(), **arguments)
+
+
+def test_the_owner_rescan_reaches_the_owner_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netstatlib import _watch
+    from netstatlib.cli._commands import parse_command
+
+    made: list[float] = []
+
+    class Recording(_watch.OwnerMemory):
+        def __init__(self, *, refresh: float = 30.0) -> None:
+            made.append(refresh)
+            super().__init__(refresh=refresh)
+
+    monkeypatch.setattr(_watch, "OwnerMemory", Recording)
+    netstatlib.watch(processes=True, owner_rescan=0, backend=Changing())
+    netstatlib.watch(processes=True, backend=Changing())
+    netstatlib.watch(processes=False, owner_rescan=5, backend=Changing())  # no owners: none
+    assert made == [0.0, 30.0]
+    assert parse_command(["watch", "--owner-rescan", "2.5"]).owner_rescan == 2.5
+    assert parse_command(["top"]).owner_rescan == 30.0
 
 
 # -- the commands' grammar -----------------------------------------------------------------
@@ -151,6 +174,11 @@ def test_bad_arguments_raise_at_the_call(arguments: dict[str, Any], message: str
         (["watch", "1", "2"], "watch: unexpected argument '2'"),
         (["watch", "--count", "x"], "watch: --count must be a whole number above 0, not 'x'"),
         (["top", "--limit", "0"], "top: --limit must be a whole number above 0, not '0'"),
+        (
+            ["top", "--owner-rescan", "-1"],
+            "top: --owner-rescan must be 0 or more seconds, not '-1'",
+        ),
+        (["watch", "--owner-r", "x"], "watch: --owner-rescan must be 0 or more seconds, not 'x'"),
         (["watch", "--kind", "sockets"], "watch: --kind: unknown kind 'sockets'"),
         (["watch", "--kind", "\x1b[2J"], "watch: --kind: unknown kind '\\x1b[2J'"),
         (["watch", "--bogus"], "watch: unknown option --bogus"),

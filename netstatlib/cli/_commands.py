@@ -57,6 +57,8 @@ class CommandOptions:
     kind: str = "inet"
     count: int | None = None
     limit: int | None = None
+    owner_rescan: float = 30.0
+    """Seconds between full walks of every process's descriptors (``--owner-rescan``)."""
     backend: str | None = None
     help: bool = False
 
@@ -71,9 +73,13 @@ class _Command:
 COMMANDS: Mapping[str, _Command] = MappingProxyType(
     {
         "watch": _Command(
-            LongOptions(("json", "program", "help"), ("kind", "count", "backend")), (0, 0), True
+            LongOptions(("json", "program", "help"), ("kind", "count", "owner-rescan", "backend")),
+            (0, 0),
+            True,
         ),
-        "top": _Command(LongOptions(("help",), ("count", "limit", "backend")), (0, 0), True),
+        "top": _Command(
+            LongOptions(("help",), ("count", "limit", "owner-rescan", "backend")), (0, 0), True
+        ),
         "snapshot": _Command(
             LongOptions(("no-processes", "help"), ("kind", "backend")), (1, 1), False
         ),
@@ -150,6 +156,9 @@ def parse_command(argv: Sequence[str]) -> CommandOptions:
             limit=int(_number("--limit", values["limit"], whole=True))
             if "limit" in values
             else None,
+            owner_rescan=_seconds("--owner-rescan", values["owner-rescan"])
+            if "owner-rescan" in values
+            else 30.0,
             backend=_backend(values["backend"]) if "backend" in values else None,
             help="help" in flags,
         )
@@ -160,6 +169,17 @@ def parse_command(argv: Sequence[str]) -> CommandOptions:
     elif name == "snapshot":
         options = attrs.evolve(options, program=True)
     return options
+
+
+def _seconds(option: str, value: str) -> float:
+    """0 or more seconds."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise CommandLineError(f"{option} must be 0 or more seconds, not {safe_text(value)!r}")
+    return number
 
 
 def _kind(value: str) -> str:
@@ -202,7 +222,7 @@ HELPS: Mapping[str, str] = MappingProxyType(
     {
         "watch": """\
 usage: netstatlib watch [INTERVAL] [--json] [--program] [--kind KIND]
-                        [--count N] [--backend NAME]
+                        [--count N] [--owner-rescan SECONDS] [--backend NAME]
 
 Print what changes on this host, one line per event, every INTERVAL seconds
 (default 1) until Ctrl-C: sockets opened and closed, states changed, listeners
@@ -215,6 +235,10 @@ added and removed, owners changed, routes and interfaces.
                   process: costs more); owner changes need it
   --kind KIND     the sockets to watch: inet (default), tcp, udp, unix, all...
   --count N       stop after N looks
+  --owner-rescan SECONDS
+                  with --program on Linux: each look reads only descriptors
+                  new since the last; every descriptor of every process is
+                  read again at least this often (default 30; 0: every look)
   --backend NAME  linux, windows or psutil
 
 Lines: TIME EVENT PROTO LOCAL REMOTE STATE [PID/PROGRAM]; TIME is ISO 8601
@@ -222,7 +246,8 @@ local time with its offset. Exit status: 0 (Ctrl-C too), 1 the source
 could not be read, 2 a bad command line.
 """,
         "top": """\
-usage: netstatlib top [INTERVAL] [--limit N] [--count N] [--backend NAME]
+usage: netstatlib top [INTERVAL] [--limit N] [--count N]
+                      [--owner-rescan SECONDS] [--backend NAME]
 
 Processes by TCP throughput (bytes sent and acknowledged, bytes received, per
 second, from each connection's tcp_info), refreshed every INTERVAL seconds
@@ -233,6 +258,10 @@ refresh is printed after the last, headed by its time. A live Linux host only
   INTERVAL        seconds between two refreshes (default 1)
   --limit N       show the N busiest (default: what fits the terminal, or 20)
   --count N       stop after N refreshes
+  --owner-rescan SECONDS
+                  each refresh reads only descriptors new since the last; every
+                  descriptor of every process is read again at least this often
+                  (default 30; 0: every refresh)
   --backend NAME  linux (the only one with tcp_info)
 
 Exit status: 0 (Ctrl-C too), 1 the source could not be read, 2 a bad command

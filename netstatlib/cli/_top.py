@@ -77,6 +77,7 @@ def run_top(options: CommandOptions) -> int:
         processes=True,
         throughput=True,
         count=options.count,
+        owner_rescan=options.owner_rescan,
         backend=options.backend,
     )
     for sample in samples:

@@ -86,6 +86,7 @@ def run_watch(options: CommandOptions) -> int:
         kind=options.kind,
         processes=options.program,
         count=options.count,
+        owner_rescan=options.owner_rescan,
         backend=backend,
     )
     for sample in samples:
