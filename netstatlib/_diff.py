@@ -99,11 +99,27 @@ def match_connections(
     after_rows = list(after)
     old = before_rows
     new = after_rows
+    if old and new and (old[0] is new[0] or old[-1] is new[-1]):
+        # A listing that reuses the records of sockets that did not change (watch() on
+        # Linux) lists them in the kernel's order, which holds while nothing is added
+        # before them: one record at the same place in both is the same socket. Pair
+        # those in one pass, and the rest as below.
+        old, new = [], []
+        for was, row in zip(before_rows, after_rows, strict=False):
+            if was is row:
+                pairs.append((was, row))
+            else:
+                old.append(was)
+                new.append(row)
+        count = min(len(before_rows), len(after_rows))
+        old += before_rows[count:]
+        new += after_rows[count:]
     if cookies:
         with_cookie = [row for row in new if row.cookie is not None]
         by_cookie = {row.cookie: row for row in with_cookie}
         if by_cookie:
             left = []
+            paired_before = len(pairs)
             for row in old:
                 other = by_cookie.pop(row.cookie, None) if row.cookie is not None else None
                 if other is None:
@@ -111,9 +127,10 @@ def match_connections(
                 else:
                     pairs.append((row, other))
             old = left
-            if not by_cookie and len(pairs) == len(new):
+            matched = len(pairs) - paired_before
+            if not by_cookie and matched == len(new):
                 new = []  # every row had a cookie, and each was paired
-            elif len(by_cookie) + len(pairs) == len(with_cookie):
+            elif len(by_cookie) + matched == len(with_cookie):
                 # No cookie named two rows: what is left of by_cookie was not paired.
                 new = [row for row in new if row.cookie is None or by_cookie.get(row.cookie) is row]
             else:

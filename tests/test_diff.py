@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Any
 
 import netaddr
 import pytest
@@ -384,3 +385,41 @@ def test_the_listeners_a_diff_picks_are_those_that_say_they_listen() -> None:
     assert picked == [row for row in rows if row.is_listening]
     assert any(row.protocol is Protocol.UDP for row in picked)
     assert any(row.protocol is Protocol.TCP for row in picked)
+
+
+@pytest.mark.parametrize("cookies", [True, False])
+@pytest.mark.parametrize("change", ["none", "first", "last", "inserted", "removed", "state"])
+def test_records_shared_by_two_listings_pair_as_copies_would(cookies: bool, change: str) -> None:
+    """A watch reuses the records of sockets that did not change: pairing then takes
+    records at the same place in both listings as one socket. The pairs and the sockets
+    left over must be those found when every record of the second listing is a copy."""
+    import attrs
+
+    from netstatlib._diff import match_connections
+
+    before = [
+        conn(ep("10.0.0.1", 1000 + n), ep("10.0.0.2", 443), cookie=n, inode=n + 1) for n in range(8)
+    ]
+    after = list(before)
+    if change == "first":
+        after[0] = attrs.evolve(after[0], recv_queue=7)
+    elif change == "last":
+        after[-1] = attrs.evolve(after[-1], state=TcpState.CLOSE_WAIT)
+    elif change == "inserted":
+        after.insert(3, conn(ep("10.0.0.1", 2000), ep("10.0.0.2", 443), cookie=99, inode=99))
+    elif change == "removed":
+        del after[2]
+    elif change == "state":
+        after[4] = attrs.evolve(after[4], state=TcpState.FIN_WAIT1)
+    copies = [attrs.evolve(row) for row in after]
+
+    def described(found: tuple[list[Any], list[Any], list[Any]]) -> tuple[Any, ...]:
+        pairs, gone, came = found
+        return (
+            sorted((a.cookie, b.cookie, a == b) for a, b in pairs),
+            [row.cookie for row in gone],
+            [row.cookie for row in came],
+        )
+
+    shared = described(match_connections(before, after, cookies=cookies))
+    assert shared == described(match_connections(before, copies, cookies=cookies))
