@@ -42,6 +42,8 @@ import netstatlib
 queries = {
     "connections('tcp', processes=True)": lambda: netstatlib.connections("tcp"),
     "connections('tcp', processes=False)": lambda: netstatlib.connections("tcp", processes=False),
+    "connections('tcp', processes=False, details=True)":
+        lambda: netstatlib.connections("tcp", processes=False, details=True),
     "listening('tcp')": lambda: netstatlib.listening("tcp"),
     "connections('tcp', where='dport = :22')":
         lambda: netstatlib.connections("tcp", where="dport = :22"),

@@ -24,8 +24,8 @@ listing does not show that. What keeps the result right:
   how long such an owner can be wrong.
 
 Only for the live ``/proc``: a capture is read once. The memory is bounded by the host's
-open descriptors. :func:`remembering_owners` lends one to the walks of a block of code
-(a watch sample), through a context variable: other threads and callers never see it.
+open descriptors. A watch lends one to the walks of its samples through a context
+variable (``_sources.OWNER_MEMORY``): other threads and callers never see it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from collections.abc import Set as AbstractSet
 
 from ._errors import NetstatError
@@ -41,7 +41,6 @@ from ._sources import (
     _DENIED,
     _DIRECTORY_FLAGS,
     _GONE,
-    OWNER_MEMORY,
     NamespaceId,
     OwnerWalk,
     SocketOwners,
@@ -49,17 +48,7 @@ from ._sources import (
     network_namespace,
 )
 
-__all__ = ["OwnerMemory", "remembering_owners"]
-
-
-@contextlib.contextmanager
-def remembering_owners(memory: OwnerMemory) -> Iterator[OwnerMemory]:
-    """Let the live owner walks of the block use (and update) ``memory``."""
-    token = OWNER_MEMORY.set(memory)
-    try:
-        yield memory
-    finally:
-        OWNER_MEMORY.reset(token)
+__all__ = ["OwnerMemory"]
 
 
 class _Process:

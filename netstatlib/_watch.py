@@ -36,19 +36,23 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import attrs
 
 from ._diff import SnapshotDiff, diff
 from ._errors import UsageError
-from ._owner_memory import OwnerMemory, remembering_owners
+from ._owner_memory import OwnerMemory
 from ._rates import Rates, rates
 from ._snapshot import TABLES, Snapshot, snapshot
+from ._sources import OWNER_MEMORY
 from .backends._base import Backend
 from .backends._registry import get_backend
 from .parsers.sockdiag import ROW_MEMORY, RowMemory
 
 __all__ = ["Sample", "watch"]
+
+_T = TypeVar("_T")
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -164,7 +168,7 @@ class _Reader:
         if self.sockets:
             with contextlib.ExitStack() as stack:
                 if self.owners is not None:
-                    stack.enter_context(remembering_owners(self.owners))
+                    stack.enter_context(_lent(OWNER_MEMORY, self.owners))
                 if self.rows is not None:
                     stack.enter_context(_lent(ROW_MEMORY, self.rows))
                 sockets = snapshot(
@@ -178,7 +182,8 @@ class _Reader:
 
 
 @contextlib.contextmanager
-def _lent(variable: contextvars.ContextVar[RowMemory | None], value: RowMemory) -> Iterator[None]:
+def _lent(variable: contextvars.ContextVar[_T | None], value: _T) -> Iterator[None]:
+    """``variable`` set to ``value`` for the block (what the block's queries use)."""
     token = variable.set(value)
     try:
         yield

@@ -16,7 +16,7 @@ import pytest
 
 import netstatlib
 from netstatlib import _sources
-from netstatlib._owner_memory import OwnerMemory, remembering_owners
+from netstatlib._owner_memory import OwnerMemory
 from netstatlib.backends import LinuxProcfs
 from netstatlib.parsers.sockdiag import ROW_MEMORY, RowMemory
 
@@ -221,9 +221,12 @@ def test_watch_lends_the_memory_to_the_backend_walk(holder: Holder) -> None:
     opened = holder.do("open")
     backend = LinuxProcfs(pid=holder.pid)
     memory = OwnerMemory()
-    with remembering_owners(memory):
+    token = _sources.OWNER_MEMORY.set(memory)
+    try:
         first = netstatlib.connections("tcp", backend=backend)
         again = netstatlib.connections("tcp", backend=backend)
+    finally:
+        _sources.OWNER_MEMORY.reset(token)
     plain = netstatlib.connections("tcp", backend=backend)
     assert memory.walks == 2 and memory.full_walks == 1
     for rows in (first, again):
