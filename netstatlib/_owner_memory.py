@@ -40,12 +40,12 @@ from ._errors import NetstatError
 from ._sources import (
     _DENIED,
     _DIRECTORY_FLAGS,
-    _GONE,
     NamespaceId,
     OwnerWalk,
     SocketOwners,
+    counted_refusal,
+    elsewhere,
     hidden_processes,
-    network_namespace,
 )
 
 __all__ = ["OwnerMemory"]
@@ -131,21 +131,16 @@ class OwnerMemory:
         inspected = denied = vanished = 0
         for name, folder in entries:
             base = root + b"/" + name
-            if namespace is not None:
-                theirs = network_namespace(base + b"/ns/net")
-                if theirs is not None and theirs != namespace:
-                    inspected += 1
-                    continue
+            if elsewhere(base, namespace):
+                inspected += 1
+                continue
             before = known.get(name)
             if before is not None and before.folder != folder:
                 before = None  # another process has this pid now
             try:
                 process = _read_process(base + b"/fd", folder, before)
             except OSError as exc:
-                if exc.errno in _DENIED:
-                    denied += 1
-                elif exc.errno in _GONE:
-                    vanished += 1
+                denied, vanished = counted_refusal(exc, denied, vanished)
                 continue
             inspected += 1
             seen[name] = process

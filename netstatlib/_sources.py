@@ -720,19 +720,14 @@ def _walk_fds(
     for entry in pending:
         if below is None:
             base = root + b"/" + entry
-            if namespace is not None:
-                theirs = network_namespace(base + b"/ns/net")
-                if theirs is not None and theirs != namespace:
-                    inspected += 1
-                    continue
+            if elsewhere(base, namespace):
+                inspected += 1
+                continue
             fd_path = base + b"/fd"
             try:
                 fd_dir = os.open(fd_path, _DIRECTORY_FLAGS)
             except OSError as exc:
-                if exc.errno in _DENIED:
-                    denied += 1
-                elif exc.errno in _GONE:
-                    vanished += 1
+                denied, vanished = counted_refusal(exc, denied, vanished)
                 continue
         else:
             captured = _captured_fds(root, below, entry)
@@ -746,10 +741,7 @@ def _walk_fds(
                 else:
                     fds = [os.fsencode(name) for name in os.listdir(fd_dir)]
             except OSError as exc:
-                if exc.errno in _DENIED:
-                    denied += 1
-                elif exc.errno in _GONE:
-                    vanished += 1
+                denied, vanished = counted_refusal(exc, denied, vanished)
                 continue
             inspected += 1
             pid = int(entry)
@@ -784,6 +776,25 @@ def _walk_fds(
 # between the listing of the folder and the walk of its fd folder).
 _DENIED = frozenset({errno.EACCES, errno.EPERM})
 _GONE = frozenset({errno.ENOENT, errno.ESRCH})
+
+
+def counted_refusal(exc: OSError, denied: int, vanished: int) -> tuple[int, int]:
+    """``denied`` and ``vanished`` counting a process whose ``fd`` folder could not be
+    read for ``exc`` (neither, for another reason)."""
+    if exc.errno in _DENIED:
+        return denied + 1, vanished
+    if exc.errno in _GONE:
+        return denied, vanished + 1
+    return denied, vanished
+
+
+def elsewhere(base: bytes, namespace: NamespaceId | None) -> bool:
+    """Whether the process folder ``base`` is known to be in another network namespace
+    than ``namespace`` (``None``: any); unknown is not elsewhere."""
+    if namespace is None:
+        return False
+    theirs = network_namespace(base + b"/ns/net")
+    return theirs is not None and theirs != namespace
 
 
 class _WalkPart(NamedTuple):

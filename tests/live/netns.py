@@ -137,6 +137,24 @@ def spawned(args: Sequence[str], **kwargs: Any) -> Iterator[subprocess.Popen]:
                 stream.close()
 
 
+@contextlib.contextmanager
+def python_in(tag: str, code: str) -> Iterator[tuple[Namespace, subprocess.Popen]]:
+    """A fresh namespace and, running in it, this interpreter with ``code`` (``-c``),
+    its standard streams piped as text; both ended on exit."""
+    require_root()
+    with (
+        namespace(tag) as ns,
+        spawned(
+            ns.exec_args(sys.executable, "-c", code),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process,
+    ):
+        yield ns, process
+
+
 def read_json_line(process: subprocess.Popen, timeout: float = COMMAND_TIMEOUT) -> Any:
     """The first line a spawned process prints, parsed as JSON."""
     assert process.stdout is not None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,19 +91,9 @@ class Holder:
 
 @pytest.fixture
 def holder() -> Iterator[Holder]:
-    netns.require_root()
-    with (
-        netns.namespace("ownmem") as ns,
-        netns.spawned(
-            ns.exec_args(sys.executable, "-c", HOLDER_CODE),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process,
-    ):
+    with netns.python_in("ownmem", HOLDER_CODE) as (ns, process):
         netns.wait_until_in_namespace(process.pid, ns)
-        yield Holder(process)  # spawned() ends the holder and its children together
+        yield Holder(process)  # the holder and its children end together
 
 
 def _inodes(holder: Holder) -> set[int]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -42,17 +40,7 @@ class Holder:
 
 @pytest.fixture(scope="module")
 def holder() -> Iterator[Holder]:
-    netns.require_root()
-    with (
-        netns.namespace("walk") as ns,
-        netns.spawned(
-            ns.exec_args(sys.executable, "-c", HOLDER_CODE),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process,
-    ):
+    with netns.python_in("walk", HOLDER_CODE) as (ns, process):
         info = netns.read_json_line(process)
         assert info["pid"] == process.pid  # ip netns exec execs: the holder is our child
         netns.wait_until_in_namespace(process.pid, ns)
