@@ -274,6 +274,43 @@ def test_top_shows_the_process_that_sends() -> None:
     assert {row.split()[0] for row in rows} == {f"{sender.pid}/python", f"{receiver.pid}/python"}
 
 
+def test_the_throughput_log_example_writes_the_busy_processes_as_csv() -> None:
+    """examples/throughput_log.py inside a namespace while 200 MB cross a connection:
+    CSV lines for the sender (sent) and the receiver (received), idle ones left out."""
+    script = REPO / "examples" / "throughput_log.py"
+    with (
+        netns.namespace("watchlog") as ns,
+        actor(ns) as receiver,
+        actor(ns) as sender,
+        actor(ns) as idle,
+    ):
+        port = receiver.ask("listen server 127.0.0.1 0")["port"]
+        sender.ask(f"connect client 127.0.0.1 {port}")
+        receiver.ask("accept conn server")
+        idle.ask(f"connect quiet 127.0.0.1 {port}")  # connected, never sends
+        receiver.ask("accept other server")
+        argv = ns.exec_args(sys.executable, str(script), "--interval", "0.3", "--count", "8",
+                            "--min-rate", "1000")  # fmt: skip
+        with netns.spawned(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=ENVIRONMENT) as process:  # fmt: skip
+            receiver.tell("recv conn 200000000")
+            sender.ask("send client 200000000 50 2.0")
+            receiver.reply()
+            out, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and err == "", err
+    lines = out.splitlines()
+    assert lines[0] == "time,pids,process,connections,sent_bytes_per_s,received_bytes_per_s"
+    rows = [line.split(",") for line in lines[1:]]
+    assert rows and all(len(row) == 6 for row in rows)
+    pids = {row[1] for row in rows}
+    assert str(idle.pid) not in pids
+    sent = [int(row[4]) for row in rows if row[1] == str(sender.pid)]
+    received = [int(row[5]) for row in rows if row[1] == str(receiver.pid)]
+    assert sent and max(sent) > 10_000_000, out  # 200 MB in about 2 s
+    assert received and max(received) > 10_000_000, out
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", row[0]) for row in rows)
+
+
 # -- -s with an interval against nstat ----------------------------------------------------
 
 # Runs in the namespace: the command with two displays, the traffic between them (the
