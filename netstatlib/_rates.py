@@ -348,8 +348,16 @@ class _TcpBytes(NamedTuple):
 
 # The counters of the last listing measured, by a weak reference to its (immutable)
 # table: watch() compares each listing with the one before, which was measured as the
-# second of the previous pair. One entry, replaced whole, so threads cannot tear it.
+# second of the previous pair. One entry, replaced whole, so threads cannot tear it, and
+# dropped with the table (it holds the table's rows).
 _last_measured: tuple[weakref.ref[Table[Connection]], _TcpBytes] | None = None
+
+
+def _table_gone(reference: weakref.ref[Table[Connection]]) -> None:
+    global _last_measured
+    last = _last_measured
+    if last is not None and last[0] is reference:
+        _last_measured = None
 
 
 def _tcp_bytes(rows: Table[Connection] | None) -> _TcpBytes:
@@ -380,7 +388,7 @@ def _tcp_bytes(rows: Table[Connection] | None) -> _TcpBytes:
         found.append(row)
         counts.append(pair)
     measured = _TcpBytes(found, counts, by_cookie)
-    _last_measured = (weakref.ref(rows), measured)
+    _last_measured = (weakref.ref(rows, _table_gone), measured)
     return measured
 
 

@@ -361,3 +361,23 @@ def test_rates_of_this_host_hold_values_of_their_annotated_types() -> None:
     for record in found.protocols or ():
         assert all(type(value) is float for value in record.per_second.values())
         assert all(type(value) is int for value in record.deltas.values())
+
+
+def test_the_counters_kept_between_two_calls_go_with_their_table() -> None:
+    """rates() keeps the byte counters of the last listing it measured, for the next
+    call of a watch; they hold its rows, so they must not outlive its table."""
+    import gc
+    import weakref
+
+    from netstatlib import _rates
+
+    before = shot(connections=[tcp(1001, 1_000, 50_000)], details=True)
+    after = shot(connections=[tcp(1001, 3_000, 90_000)], details=True, seconds=1)
+    (rate,) = rates(before, after).connections or ()
+    assert rate.tx_bytes == 2_000.0
+    table = weakref.ref(after.connections)  # type: ignore[arg-type]
+    assert _rates._last_measured is not None
+    del before, after, rate
+    gc.collect()
+    assert table() is None
+    assert _rates._last_measured is None  # nothing left holding the table's rows
