@@ -223,25 +223,26 @@ def _choice(names: Mapping[str, R]) -> Callable[[object, str], R]:
 
 
 def _address(value: object, what: str) -> netaddr.IPAddress:
-    text = _text(value, what)
-    try:
-        address = netaddr.IPAddress(text)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        address = None
-    if address is None or str(address) != text:
-        raise ValueError(f"{what} is {_shown(value)}, not an IP address in canonical form")
-    return address
+    return _canonical(value, what, netaddr.IPAddress, "an IP address in canonical form")
 
 
 def _network(value: object, what: str) -> netaddr.IPNetwork:
+    return _canonical(value, what, netaddr.IPNetwork, "an IP network (address/length)")
+
+
+_Parsed = TypeVar("_Parsed", netaddr.IPAddress, netaddr.IPNetwork)
+
+
+def _canonical(value: object, what: str, parse: Callable[[str], _Parsed], expected: str) -> _Parsed:
+    """``value`` parsed, when it is the text the parsed value prints as."""
     text = _text(value, what)
     try:
-        network = netaddr.IPNetwork(text)
+        parsed: _Parsed | None = parse(text)
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        network = None
-    if network is None or str(network) != text:
-        raise ValueError(f"{what} is {_shown(value)}, not an IP network (address/length)")
-    return network
+        parsed = None
+    if parsed is None or str(parsed) != text:
+        raise ValueError(f"{what} is {_shown(value)}, not {expected}")
+    return parsed
 
 
 _port = _whole(0, _U16)
